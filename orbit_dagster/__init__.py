@@ -1,0 +1,1 @@
+"""Orbit: per-metric time series and charts from third-party APIs, and document jobs, on Dagster."""

@@ -1,0 +1,1 @@
+"""Dagster objects only, one folder per domain; `load_from_defs_folder` imports every module."""

@@ -1,0 +1,83 @@
+"""`StepRecorder`: runs one named step of a metric refresh and records it in the step log.
+
+Entering a step claims the metric for the run (idempotent; refused while another live run
+holds it), sets `refresh_status` to the step and marks its row running. Leaving it records
+success or skipped with the duration; an exception records the failure, cancels the steps
+that will not run, clears `refresh_status`, sets `last_error`, and propagates.
+"""
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from orbit_dagster.refresh.errors import OWN_ERRORS
+from orbit_dagster.refresh.plan import Mode
+from orbit_dagster.store import Store
+from orbit_dagster.store import steps as s
+
+
+@dataclass
+class StepOutcome:
+    """What a step reports besides success: that it skipped its work, and why."""
+
+    skipped: bool = False
+    detail: str | None = None
+
+    def skip(self, reason: str) -> None:
+        self.skipped, self.detail = True, reason
+
+
+@dataclass
+class StepRecorder:
+    store: Store
+    metric_id: str
+    run_id: str
+    mode: Mode
+    plan: Mapping[str, str | None]
+    is_run_active: Callable[[str], bool]
+    finished: bool = field(default=False, init=False)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[StepOutcome]:
+        log = self.store.refresh_log
+        log.begin(
+            self.metric_id,
+            self.run_id,
+            mode=self.mode,
+            plan=self.plan,
+            is_run_active=self.is_run_active,
+        )
+        log.start_step(self.metric_id, self.run_id, name)
+        started = time.perf_counter()
+        outcome = StepOutcome()
+        try:
+            yield outcome
+        except Exception as error:
+            log.fail_step(
+                self.metric_id,
+                self.run_id,
+                name,
+                error=describe(error),
+                duration_ms=_elapsed_ms(started),
+            )
+            raise
+        self.finished = log.finish_step(
+            self.metric_id,
+            self.run_id,
+            name,
+            status=s.SKIPPED if outcome.skipped else s.SUCCESS,
+            duration_ms=_elapsed_ms(started),
+            detail=outcome.detail,
+        )
+
+
+def describe(error: BaseException) -> str:
+    """Our own errors carry a complete message; anything else is named by its type too."""
+    if isinstance(error, OWN_ERRORS):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)

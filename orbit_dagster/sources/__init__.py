@@ -1,0 +1,19 @@
+"""Metric sources: templates that say how to fetch a metric's payload, and their clients.
+
+Plain Python (no Dagster). `fetch_payload(template, config)` returns the decoded JSON payload
+or raises `SourceError` with a message naming what was wrong.
+"""
+
+from orbit_dagster.sources.bundled import SAMPLES, sample_path
+from orbit_dagster.sources.errors import SourceError
+from orbit_dagster.sources.templates import TEMPLATES, Template, fetch_payload, get_template
+
+__all__ = [
+    "SAMPLES",
+    "SourceError",
+    "TEMPLATES",
+    "Template",
+    "fetch_payload",
+    "get_template",
+    "sample_path",
+]

@@ -1,0 +1,364 @@
+"""The refresh lifecycle in the store: the per-metric lock, the step log and progress.
+
+A run claims a metric (compare-and-set on `metrics.refresh_run_id`), writes its whole plan
+as `pipeline:<step>` rows, and moves each row through running → success / skipped / failed.
+When no planned step is left the refresh completes; when one fails the rest are cancelled.
+Whether a run still lives is Dagster's knowledge, not the store's: callers pass
+`is_run_active(run_id)`, so a lock or status left by a crashed run is recognised as stale.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from orbit_dagster.store import schema as t
+from orbit_dagster.store import steps as s
+from orbit_dagster.store.records import MetricBusyError, MetricNotFoundError, iso, utcnow
+
+RunIsActive = Callable[[str], bool]
+PIPELINE_NAME = "refresh_metric"
+
+_logs = t.metric_api_logs
+_metrics = t.metrics
+_runs = t.pipeline_runs
+
+
+class RefreshLog:
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    def begin(
+        self,
+        metric_id: str,
+        run_id: str,
+        *,
+        mode: str,
+        plan: Mapping[str, str | None],
+        is_run_active: RunIsActive,
+    ) -> None:
+        """Claim the metric for `run_id` and record the run's plan; idempotent per run.
+
+        `plan` maps every step to None (it will run) or the reason it is skipped.
+
+        Refused with MetricBusyError while another live run holds the metric. A lock held
+        by a run that is no longer active is taken over, and that run's leftovers closed.
+        """
+        with self.engine.begin() as conn:
+            holder = conn.execute(
+                sa.select(_metrics.c.refresh_run_id).where(_metrics.c.id == metric_id)
+            ).first()
+            if holder is None:
+                raise MetricNotFoundError(metric_id)
+            holder_run = holder[0]
+            if holder_run == run_id:
+                return
+            if holder_run is not None:
+                if is_run_active(holder_run):
+                    raise MetricBusyError(
+                        f"metric '{metric_id}' is being refreshed by run {holder_run}; run "
+                        f"{run_id} was refused so that two refreshes never interleave. "
+                        "Try again when that run has finished."
+                    )
+                # Closing the stale run releases its lock, so the claim below expects none.
+                _close_run(
+                    conn, metric_id, holder_run, "interrupted: the run stopped without finishing"
+                )
+                holder_run = None
+            # Compare-and-set: of two runs claiming at once, exactly one sees rowcount 1.
+            claimed = conn.execute(
+                _metrics.update()
+                .where(_metrics.c.id == metric_id)
+                .where(_metrics.c.refresh_run_id.is_not_distinct_from(holder_run))
+                .values(refresh_run_id=run_id, refresh_status=None)
+            )
+            if claimed.rowcount != 1:
+                raise MetricBusyError(
+                    f"metric '{metric_id}' was claimed by another run at the same moment; "
+                    f"run {run_id} was refused"
+                )
+            self._write_plan(conn, metric_id, run_id, mode, plan)
+
+    def start_step(self, metric_id: str, run_id: str, step: str) -> None:
+        now = utcnow()
+        with self.engine.begin() as conn:
+            _set_step(conn, metric_id, run_id, step, status=s.RUNNING, started_at=now)
+            conn.execute(
+                _metrics.update()
+                .where(_metrics.c.id == metric_id, _metrics.c.refresh_run_id == run_id)
+                .values(refresh_status=step, updated_at=now)
+            )
+
+    def finish_step(
+        self,
+        metric_id: str,
+        run_id: str,
+        step: str,
+        *,
+        status: str,
+        duration_ms: int,
+        detail: str | None = None,
+    ) -> bool:
+        """Record a step as success or skipped; completes the refresh after its last step.
+
+        Returns True when this finished the whole refresh.
+        """
+        now = utcnow()
+        with self.engine.begin() as conn:
+            _set_step(
+                conn,
+                metric_id,
+                run_id,
+                step,
+                status=status,
+                finished_at=now,
+                duration_ms=duration_ms,
+                detail=detail,
+            )
+            open_steps = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(_logs)
+                .where(
+                    _logs.c.metric_id == metric_id,
+                    _logs.c.run_id == run_id,
+                    _logs.c.status.in_([s.PENDING, s.RUNNING]),
+                )
+            ).scalar_one()
+            if open_steps:
+                return False
+            conn.execute(
+                _metrics.update()
+                .where(_metrics.c.id == metric_id, _metrics.c.refresh_run_id == run_id)
+                .values(
+                    refresh_status=None,
+                    refresh_run_id=None,
+                    last_fetched_at=now,
+                    last_error=None,
+                    updated_at=now,
+                )
+            )
+            _end_run(conn, metric_id, run_id, status=s.SUCCESS, error=None)
+            return True
+
+    def fail_step(
+        self, metric_id: str, run_id: str, step: str, *, error: str, duration_ms: int
+    ) -> None:
+        """Record the failure, cancel the steps that will not run, release the metric."""
+        with self.engine.begin() as conn:
+            _set_step(
+                conn,
+                metric_id,
+                run_id,
+                step,
+                status=s.FAILED,
+                finished_at=utcnow(),
+                duration_ms=duration_ms,
+                error=error,
+            )
+            _close_run(conn, metric_id, run_id, f"{step}: {error}")
+
+    def steps(self, metric_id: str, run_id: str) -> list[dict[str, Any]]:
+        """The step-log rows of one run of one metric, in plan order."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(_logs)
+                .where(_logs.c.metric_id == metric_id, _logs.c.run_id == run_id)
+                .order_by(_logs.c.seq)
+            ).mappings()
+            return [
+                {
+                    **row,
+                    "started_at": iso(row["started_at"]),
+                    "finished_at": iso(row["finished_at"]),
+                }
+                for row in rows
+            ]
+
+    def last_run_id(self, metric_id: str) -> str | None:
+        """The run holding the metric now, else its most recently started refresh run."""
+        with self.engine.connect() as conn:
+            return _current_or_last_run(conn, metric_id)
+
+    def progress(
+        self,
+        metric_id: str,
+        *,
+        organization: str | None = None,
+        is_run_active: RunIsActive,
+    ) -> dict[str, Any]:
+        """`{isProcessing, currentStep, completedSteps, error}` for the current or last run.
+
+        Scoped to `organization` when given (another organization's metric is 'not found').
+        A status left behind by a run that is no longer active is not reported as processing.
+        """
+        with self.engine.connect() as conn:
+            query = sa.select(
+                _metrics.c.refresh_status, _metrics.c.refresh_run_id, _metrics.c.last_error
+            ).where(_metrics.c.id == metric_id)
+            if organization is not None:
+                query = query.where(_metrics.c.organization == organization)
+            metric = conn.execute(query).first()
+            if metric is None:
+                raise MetricNotFoundError(metric_id)
+            run_id = _current_or_last_run(conn, metric_id)
+            if run_id is None:
+                return {
+                    "isProcessing": False,
+                    "currentStep": None,
+                    "completedSteps": [],
+                    "error": None,
+                }
+            rows = conn.execute(
+                sa.select(_logs.c.endpoint, _logs.c.status, _logs.c.duration_ms, _logs.c.error)
+                .where(_logs.c.metric_id == metric_id, _logs.c.run_id == run_id)
+                .order_by(_logs.c.seq)
+            ).all()
+            run_error = conn.execute(
+                sa.select(_runs.c.error).where(
+                    _runs.c.run_id == run_id, _runs.c.metric_id == metric_id
+                )
+            ).scalar()
+        holds_lock = metric.refresh_run_id == run_id
+        processing = holds_lock and is_run_active(run_id)
+        error = run_error
+        if holds_lock and not processing:
+            error = f"run {run_id} stopped without finishing the refresh"
+        running = [s.step_of(r.endpoint) for r in rows if r.status == s.RUNNING]
+        return {
+            "runId": run_id,
+            "isProcessing": processing,
+            "currentStep": (metric.refresh_status or (running[0] if running else None))
+            if processing
+            else None,
+            "completedSteps": [
+                {
+                    "step": s.step_of(r.endpoint),
+                    "displayName": s.DISPLAY_NAMES[s.step_of(r.endpoint)],
+                    "status": r.status,
+                    "durationMs": r.duration_ms,
+                    **({"error": r.error} if r.error else {}),
+                }
+                for r in rows
+                if r.status in s.FINISHED_STATUSES
+            ],
+            "error": error,
+        }
+
+    @staticmethod
+    def _write_plan(
+        conn: sa.Connection, metric_id: str, run_id: str, mode: str, plan: Mapping[str, str | None]
+    ) -> None:
+        """Write the plan rows and the run row; a retry of the same run reopens them."""
+        existing = conn.execute(
+            sa.select(_runs.c.id).where(_runs.c.run_id == run_id, _runs.c.metric_id == metric_id)
+        ).first()
+        if existing is not None:
+            # The same run claims again after a failed attempt (an op retry): reopen it.
+            conn.execute(
+                _logs.update()
+                .where(_logs.c.metric_id == metric_id, _logs.c.run_id == run_id)
+                .where(_logs.c.status.in_([s.FAILED, s.CANCELLED, s.RUNNING]))
+                .values(status=s.PENDING, error=None, finished_at=None, duration_ms=None)
+            )
+            conn.execute(
+                _runs.update()
+                .where(_runs.c.id == existing[0])
+                .values(status=s.RUNNING, error=None, finished_at=None)
+            )
+            return
+        now = utcnow()
+        conn.execute(
+            _runs.insert().values(
+                run_id=run_id,
+                pipeline_name=PIPELINE_NAME,
+                metric_id=metric_id,
+                mode=mode,
+                status=s.RUNNING,
+                started_at=now,
+                stages=[],
+            )
+        )
+        conn.execute(
+            _logs.insert(),
+            [
+                {
+                    "metric_id": metric_id,
+                    "run_id": run_id,
+                    "seq": seq,
+                    "endpoint": s.endpoint(step),
+                    "status": s.PENDING if plan[step] is None else s.SKIPPED,
+                    "detail": plan[step],
+                }
+                for seq, step in enumerate(s.STEPS)
+            ],
+        )
+
+
+def _set_step(conn: sa.Connection, metric_id: str, run_id: str, step: str, **values: Any) -> None:
+    conn.execute(
+        _logs.update()
+        .where(
+            _logs.c.metric_id == metric_id,
+            _logs.c.run_id == run_id,
+            _logs.c.endpoint == s.endpoint(step),
+        )
+        .values(**values)
+    )
+
+
+def _close_run(conn: sa.Connection, metric_id: str, run_id: str, error: str) -> None:
+    """End a run of a metric as failed: cancel its open steps, release the metric."""
+    now = utcnow()
+    conn.execute(
+        _logs.update()
+        .where(
+            _logs.c.metric_id == metric_id,
+            _logs.c.run_id == run_id,
+            _logs.c.status.in_([s.PENDING, s.RUNNING]),
+        )
+        .values(status=s.CANCELLED, finished_at=now)
+    )
+    conn.execute(
+        _metrics.update()
+        .where(_metrics.c.id == metric_id, _metrics.c.refresh_run_id == run_id)
+        .values(refresh_status=None, refresh_run_id=None, last_error=error, updated_at=now)
+    )
+    _end_run(conn, metric_id, run_id, status=s.FAILED, error=error)
+
+
+def _end_run(
+    conn: sa.Connection, metric_id: str, run_id: str, *, status: str, error: str | None
+) -> None:
+    """Close the run row with per-stage results taken from the step log."""
+    stages = [
+        {
+            "step": s.step_of(r.endpoint),
+            "status": r.status,
+            "durationMs": r.duration_ms,
+            "error": r.error,
+        }
+        for r in conn.execute(
+            sa.select(_logs.c.endpoint, _logs.c.status, _logs.c.duration_ms, _logs.c.error)
+            .where(_logs.c.metric_id == metric_id, _logs.c.run_id == run_id)
+            .order_by(_logs.c.seq)
+        )
+    ]
+    conn.execute(
+        _runs.update()
+        .where(_runs.c.run_id == run_id, _runs.c.metric_id == metric_id)
+        .values(status=status, error=error, finished_at=utcnow(), stages=stages)
+    )
+
+
+def _current_or_last_run(conn: sa.Connection, metric_id: str) -> str | None:
+    holder = conn.execute(
+        sa.select(_metrics.c.refresh_run_id).where(_metrics.c.id == metric_id)
+    ).scalar()
+    if holder is not None:
+        return holder
+    return conn.execute(
+        sa.select(_runs.c.run_id)
+        .where(_runs.c.metric_id == metric_id)
+        .order_by(_runs.c.started_at.desc(), _runs.c.id.desc())
+        .limit(1)
+    ).scalar()

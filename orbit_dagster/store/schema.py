@@ -1,0 +1,189 @@
+"""The Orbit store's tables (SQLAlchemy Core), identical on SQLite and Postgres.
+
+Timestamps are naive UTC everywhere, so both engines compare them the same way. Everything a
+metric owns (points, transformers, chart config, step log, run records) references it with
+ON DELETE CASCADE: deleting a metric leaves no orphans. The migrations in `migrations/`
+create exactly these tables; `test_migrations` checks the two never drift apart.
+"""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+# JSONB on Postgres (indexable, compact); a JSON text column on SQLite.
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+# 64-bit ids on Postgres; SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+ID_LENGTH = 128
+# Dimensions are part of a point's identity; they are stored a second time as canonical JSON
+# text so that one unique index works on both engines (JSON columns are not comparable).
+DIMENSIONS_KEY_LENGTH = 1000
+
+
+def _metric_fk(**kwargs) -> sa.Column:
+    return sa.Column(
+        "metric_id",
+        sa.String(ID_LENGTH),
+        sa.ForeignKey("metrics.id", ondelete="CASCADE"),
+        nullable=False,
+        **kwargs,
+    )
+
+
+def _timestamps() -> list[sa.Column]:
+    return [
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+    ]
+
+
+integrations = sa.Table(
+    "integrations",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(50), nullable=False),
+    # Non-secret settings only: secrets are named by environment variable, never stored.
+    sa.Column("config", Json, nullable=False),
+    sa.Column("organization", sa.String(ID_LENGTH), nullable=True, index=True),
+    *_timestamps(),
+)
+
+metrics = sa.Table(
+    "metrics",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False, server_default=""),
+    sa.Column("template", sa.String(64), nullable=False),
+    sa.Column(
+        "integration_id",
+        sa.String(ID_LENGTH),
+        sa.ForeignKey("integrations.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    sa.Column("config", Json, nullable=False),
+    sa.Column("schedule", sa.String(100), nullable=True),
+    sa.Column("organization", sa.String(ID_LENGTH), nullable=True, index=True),
+    # The step a refresh is in right now, and the run that holds the metric's refresh lock.
+    sa.Column("refresh_status", sa.String(64), nullable=True),
+    sa.Column("refresh_run_id", sa.String(64), nullable=True),
+    sa.Column("last_fetched_at", sa.DateTime(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    *_timestamps(),
+)
+
+metric_data_points = sa.Table(
+    "metric_data_points",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _metric_fk(),
+    sa.Column("ts", sa.DateTime(), nullable=False),
+    sa.Column("dimensions_key", sa.String(DIMENSIONS_KEY_LENGTH), nullable=False),
+    sa.Column("dimensions", Json, nullable=True),
+    sa.Column("value", sa.Float(precision=53), nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=True),
+    sa.Column("updated_at", sa.DateTime(), nullable=False),
+    sa.UniqueConstraint("metric_id", "ts", "dimensions_key", name="uq_metric_data_points_identity"),
+)
+
+
+def _transformer_table(name: str) -> sa.Table:
+    """Ingestion and chart transformers share one shape: one per metric, owned by it."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column(
+            "metric_id",
+            sa.String(ID_LENGTH),
+            sa.ForeignKey("metrics.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("code", sa.Text(), nullable=False),
+        sa.Column("generator", sa.String(64), nullable=False),
+        sa.Column("template", sa.String(64), nullable=False),
+        sa.Column("run_id", sa.String(64), nullable=True),
+        *_timestamps(),
+    )
+
+
+ingestion_transformers = _transformer_table("ingestion_transformers")
+chart_transformers = _transformer_table("chart_transformers")
+
+chart_configs = sa.Table(
+    "chart_configs",
+    metadata,
+    sa.Column(
+        "metric_id",
+        sa.String(ID_LENGTH),
+        sa.ForeignKey("metrics.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("spec", Json, nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=True),
+    sa.Column("updated_at", sa.DateTime(), nullable=False),
+)
+
+# The step log: one row per (run, metric, step), written as the plan when a run starts and
+# updated as each step runs. `endpoint` is `pipeline:<step>`, as the product front end reads it.
+metric_api_logs = sa.Table(
+    "metric_api_logs",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _metric_fk(index=True),
+    sa.Column("run_id", sa.String(64), nullable=False, index=True),
+    sa.Column("seq", sa.Integer(), nullable=False),
+    sa.Column("endpoint", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("started_at", sa.DateTime(), nullable=True),
+    sa.Column("finished_at", sa.DateTime(), nullable=True),
+    sa.Column("duration_ms", sa.Integer(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("detail", sa.Text(), nullable=True),
+    sa.UniqueConstraint("run_id", "metric_id", "endpoint", name="uq_metric_api_logs_step"),
+)
+
+pipelines = sa.Table(
+    "pipelines",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("kind", sa.String(50), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False, server_default=""),
+    sa.Column("schedule", sa.String(100), nullable=True),
+    sa.Column("is_active", sa.Boolean(), nullable=False),
+    *_timestamps(),
+)
+
+pipeline_runs = sa.Table(
+    "pipeline_runs",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(64), nullable=False, index=True),
+    sa.Column("pipeline_name", sa.String(200), nullable=False),
+    # One row per metric a run refreshes (a batch run covers many); null for other pipelines.
+    sa.Column(
+        "metric_id",
+        sa.String(ID_LENGTH),
+        sa.ForeignKey("metrics.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
+    sa.Column("mode", sa.String(20), nullable=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("started_at", sa.DateTime(), nullable=False),
+    sa.Column("finished_at", sa.DateTime(), nullable=True),
+    # Per-stage results: [{"step", "status", "durationMs", "error"}], written as the run ends.
+    sa.Column("stages", Json, nullable=False),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.UniqueConstraint("run_id", "metric_id", name="uq_pipeline_runs_run_metric"),
+)

@@ -1,0 +1,285 @@
+"""`Store`: metrics, their data points, transformers and chart configs in the Orbit database.
+
+The refresh lifecycle (lock, plan, step log, progress) is in `refresh_log.py`; this module
+holds the catalog and the data. Writes that must not be seen half-done (a hard refresh's
+delete plus insert, a transformer with the points it produced) run in one transaction, and
+only while the writing run still holds the metric's refresh lock.
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from orbit_dagster.store import schema as t
+from orbit_dagster.store.engine import get_engine
+from orbit_dagster.store.records import (
+    MetricBusyError,
+    MetricExistsError,
+    MetricNotFoundError,
+    Point,
+    StoreError,
+    Transformer,
+    iso,
+    utcnow,
+)
+from orbit_dagster.store.refresh_log import RefreshLog
+
+TRANSFORMER_TABLES = {"ingestion": t.ingestion_transformers, "chart": t.chart_transformers}
+# Rows per executemany batch: big enough for the engines' fast paths, small enough to bound memory.
+UPSERT_BATCH = 5_000
+
+
+class Store:
+    """The Orbit store over one database URL (SQLite or Postgres, same schema)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = get_engine(url)
+        self.refresh_log = RefreshLog(self.engine)
+
+    # -- metrics -------------------------------------------------------------------------
+
+    def add_metric(
+        self,
+        metric_id: str,
+        *,
+        name: str,
+        template: str,
+        config: dict[str, Any] | None = None,
+        schedule: str | None = None,
+        description: str = "",
+        organization: str | None = None,
+        integration_id: str | None = None,
+    ) -> dict[str, Any]:
+        if not metric_id or not metric_id.strip() or len(metric_id) > t.ID_LENGTH:
+            raise StoreError(f"metric id must be 1 to {t.ID_LENGTH} characters, got {metric_id!r}")
+        now = utcnow()
+        row = {
+            "id": metric_id,
+            "name": name,
+            "template": template,
+            "config": config or {},
+            "schedule": schedule,
+            "description": description,
+            "organization": organization,
+            "integration_id": integration_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(t.metrics.c.id).where(t.metrics.c.id == metric_id)).first():
+                raise MetricExistsError(metric_id)
+            conn.execute(t.metrics.insert().values(row))
+        return self.get_metric(metric_id)
+
+    def get_metric(self, metric_id: str, organization: str | None = None) -> dict[str, Any]:
+        """The metric row; 'not found' also when it belongs to another organization."""
+        query = sa.select(t.metrics).where(t.metrics.c.id == metric_id)
+        if organization is not None:
+            query = query.where(t.metrics.c.organization == organization)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            raise MetricNotFoundError(metric_id)
+        return _metric_json(row)
+
+    def list_metrics(self, organization: str | None = None) -> list[dict[str, Any]]:
+        query = sa.select(t.metrics).order_by(t.metrics.c.id)
+        if organization is not None:
+            query = query.where(t.metrics.c.organization == organization)
+        with self.engine.connect() as conn:
+            return [_metric_json(row) for row in conn.execute(query).mappings()]
+
+    def delete_metric(self, metric_id: str) -> None:
+        """Delete the metric and, by cascade, everything it owns."""
+        with self.engine.begin() as conn:
+            deleted = conn.execute(t.metrics.delete().where(t.metrics.c.id == metric_id))
+        if deleted.rowcount == 0:
+            raise MetricNotFoundError(metric_id)
+
+    # -- transformers and chart configs --------------------------------------------------
+
+    def get_transformer(self, kind: str, metric_id: str) -> Transformer | None:
+        table = TRANSFORMER_TABLES[kind]
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(table.c.code, table.c.generator, table.c.template).where(
+                    table.c.metric_id == metric_id
+                )
+            ).first()
+        return None if row is None else Transformer(*row)
+
+    def get_chart_config(self, metric_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(t.chart_configs.c.spec).where(t.chart_configs.c.metric_id == metric_id)
+            ).scalar()
+
+    def save_chart(
+        self,
+        metric_id: str,
+        run_id: str,
+        spec: dict[str, Any],
+        *,
+        transformer: Transformer | None,
+    ) -> None:
+        """Save the chart config, with the chart transformer that produced it when it is new."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            _check_lock(conn, metric_id, run_id)
+            if transformer is not None:
+                _upsert_transformer(conn, "chart", metric_id, run_id, transformer)
+            _upsert(
+                conn,
+                t.chart_configs,
+                [{"metric_id": metric_id, "spec": spec, "run_id": run_id, "updated_at": now}],
+                keys=["metric_id"],
+                update=["spec", "run_id", "updated_at"],
+            )
+
+    # -- data points ---------------------------------------------------------------------
+
+    def save_points(
+        self,
+        metric_id: str,
+        run_id: str,
+        points: Sequence[Point],
+        *,
+        replace: bool,
+        transformer: Transformer | None,
+    ) -> int:
+        """Upsert points on (metric, timestamp, dimensions), in one transaction.
+
+        `replace` deletes the metric's other points in that same transaction (hard refresh):
+        until it commits, readers see the old series, and if anything fails they keep it.
+        A new ingestion transformer is saved in the same transaction as the points it made.
+        """
+        now = utcnow()
+        rows = [
+            {
+                "metric_id": metric_id,
+                "ts": point.ts,
+                "dimensions_key": point.dimensions_key,
+                "dimensions": point.dimensions,
+                "value": point.value,
+                "run_id": run_id,
+                "updated_at": now,
+            }
+            for point in points
+        ]
+        too_long = next(
+            (r for r in rows if len(r["dimensions_key"]) > t.DIMENSIONS_KEY_LENGTH), None
+        )
+        if too_long is not None:
+            raise StoreError(
+                f"dimensions of the point at {too_long['ts']} are longer than "
+                f"{t.DIMENSIONS_KEY_LENGTH} characters when serialised"
+            )
+        with self.engine.begin() as conn:
+            _check_lock(conn, metric_id, run_id)
+            if replace:
+                conn.execute(
+                    t.metric_data_points.delete().where(
+                        t.metric_data_points.c.metric_id == metric_id
+                    )
+                )
+            if transformer is not None:
+                _upsert_transformer(conn, "ingestion", metric_id, run_id, transformer)
+            for start in range(0, len(rows), UPSERT_BATCH):
+                _upsert(
+                    conn,
+                    t.metric_data_points,
+                    rows[start : start + UPSERT_BATCH],
+                    keys=["metric_id", "ts", "dimensions_key"],
+                    update=["value", "dimensions", "run_id", "updated_at"],
+                )
+        return len(rows)
+
+    def list_points(self, metric_id: str) -> list[Point]:
+        """All points of a metric, sorted by timestamp then dimensions."""
+        c = t.metric_data_points.c
+        query = (
+            sa.select(c.ts, c.value, c.dimensions)
+            .where(c.metric_id == metric_id)
+            .order_by(c.ts, c.dimensions_key)
+        )
+        with self.engine.connect() as conn:
+            return [Point(ts, value, dims) for ts, value, dims in conn.execute(query)]
+
+    def count_points(self, metric_id: str) -> int:
+        c = t.metric_data_points.c
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(sa.func.count())
+                .select_from(t.metric_data_points)
+                .where(c.metric_id == metric_id)
+            ).scalar_one()
+
+
+def _metric_json(row: sa.RowMapping) -> dict[str, Any]:
+    """A metric row as JSON-ready values (timestamps as ISO-8601 UTC)."""
+    return {key: iso(value) if key.endswith("_at") else value for key, value in row.items()}
+
+
+def _check_lock(conn: sa.Connection, metric_id: str, run_id: str) -> None:
+    """Refuse a write from a run that does not hold the metric's refresh lock.
+
+    On Postgres the row is locked (FOR UPDATE) until the transaction ends, so a competing
+    claim waits; SQLite serialises writers on its own.
+    """
+    query = sa.select(t.metrics.c.refresh_run_id).where(t.metrics.c.id == metric_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    holder = conn.execute(query).first()
+    if holder is None:
+        raise MetricNotFoundError(metric_id)
+    if holder[0] != run_id:
+        raise MetricBusyError(
+            f"run {run_id} does not hold the refresh lock of metric '{metric_id}' "
+            f"(held by {holder[0] or 'no run'}); nothing was saved"
+        )
+
+
+def _upsert_transformer(
+    conn: sa.Connection, kind: str, metric_id: str, run_id: str, transformer: Transformer
+) -> None:
+    now = utcnow()
+    _upsert(
+        conn,
+        TRANSFORMER_TABLES[kind],
+        [
+            {
+                "metric_id": metric_id,
+                "code": transformer.code,
+                "generator": transformer.generator,
+                "template": transformer.template,
+                "run_id": run_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+        ],
+        keys=["metric_id"],
+        update=["code", "generator", "template", "run_id", "updated_at"],
+    )
+
+
+def _upsert(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Iterable[dict[str, Any]],
+    *,
+    keys: list[str],
+    update: list[str],
+) -> None:
+    """INSERT … ON CONFLICT DO UPDATE, executed as one executemany on either engine."""
+    rows = list(rows)
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys, set_={name: stmt.excluded[name] for name in update}
+    )
+    conn.execute(stmt, rows)

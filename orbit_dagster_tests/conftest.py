@@ -1,0 +1,83 @@
+"""Shared fixtures: real databases (a SQLite file, and Postgres on 127.0.0.1:5432).
+
+Postgres is required, never skipped: if it is not reachable the tests that need it fail
+and say how to start it. Each test session gets its own fresh Postgres database.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from orbit_dagster.store import Store
+from orbit_dagster.store import schema as t
+
+POSTGRES_SERVER = os.environ.get(
+    "ORBIT_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh Postgres database for this test session, dropped afterwards."""
+    server = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    name = f"orbit_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with server.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as error:
+        pytest.fail(
+            f"Postgres is required at {POSTGRES_SERVER} and is not reachable ({error.orig}). "
+            "Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+        )
+    url = sa.make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+    yield url
+    from orbit_dagster.store.engine import _engine
+
+    _engine.cache_clear()  # close pooled connections before dropping the database
+    with server.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    server.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request, tmp_path) -> str:
+    """The store URL of one test, on each engine: a new SQLite file, or emptied Postgres."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'orbit.sqlite3'}"
+    url = request.getfixturevalue("postgres_url")
+    engine = Store(url).engine
+    with engine.begin() as conn:
+        tables = ", ".join(table.name for table in t.metadata.sorted_tables)
+        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    return url
+
+
+@pytest.fixture
+def store(store_url) -> Store:
+    return Store(store_url)
+
+
+@pytest.fixture
+def orbit_env(store_url, tmp_path, monkeypatch) -> str:
+    """Environment of a code location using this test's store and data folder."""
+    monkeypatch.setenv("ORBIT_DATABASE_URL", store_url)
+    monkeypatch.setenv("ORBIT_DATA_DIR", str(tmp_path / "data"))
+    return store_url
+
+
+@pytest.fixture
+def definitions(orbit_env) -> dg.Definitions:
+    """The real code location, loaded the way Dagster loads it, bound to this test's store."""
+    from orbit_dagster.definitions import defs
+
+    return defs()
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as test_instance:
+        yield test_instance

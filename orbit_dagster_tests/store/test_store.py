@@ -1,0 +1,130 @@
+"""The store on SQLite and Postgres: catalog, idempotent upserts, atomic replace, cascades."""
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from orbit_dagster.refresh.plan import plan
+from orbit_dagster.store import (
+    MetricBusyError,
+    MetricExistsError,
+    MetricNotFoundError,
+    Point,
+    StoreError,
+    Transformer,
+)
+from orbit_dagster.store import schema as t
+
+RUN = "run-1"
+CODE = Transformer(code="def transform(payload, config):\n    return []\n", generator="test", template="file")
+
+
+def day(n: int) -> dt.datetime:
+    return dt.datetime(2026, 10, 1) + dt.timedelta(days=n)
+
+
+def claim(store, metric_id: str, run_id: str = RUN, active=lambda _run: True) -> None:
+    store.refresh_log.begin(
+        metric_id, run_id, mode="create", plan=plan("create"), is_run_active=active
+    )
+
+
+@pytest.fixture
+def metric(store):
+    store.add_metric("m1", name="Metric one", template="file", config={"path": "x.json"})
+    claim(store, "m1")
+    return "m1"
+
+
+def test_add_get_list_and_duplicate(store):
+    store.add_metric("b", name="B", template="file", config={"path": "b"}, organization="org1")
+    store.add_metric("a", name="A", template="http-json", config={"url": "http://x"})
+    assert [m["id"] for m in store.list_metrics()] == ["a", "b"]
+    assert [m["id"] for m in store.list_metrics(organization="org1")] == ["b"]
+    assert store.get_metric("b")["config"] == {"path": "b"}
+    with pytest.raises(MetricExistsError, match="'a' already exists"):
+        store.add_metric("a", name="again", template="file")
+    with pytest.raises(MetricNotFoundError):
+        store.get_metric("b", organization="org2")
+    with pytest.raises(StoreError, match="metric id"):
+        store.add_metric(" ", name="blank", template="file")
+
+
+def test_upsert_is_idempotent_and_updates_values(store, metric):
+    points = [Point(day(i), float(i)) for i in range(3)]
+    store.save_points(metric, RUN, points, replace=False, transformer=None)
+    store.save_points(metric, RUN, points, replace=False, transformer=None)
+    assert store.count_points(metric) == 3
+    store.save_points(metric, RUN, [Point(day(0), 42.0)], replace=False, transformer=None)
+    assert [p.value for p in store.list_points(metric)] == [42.0, 1.0, 2.0]
+
+
+def test_dimensions_are_part_of_identity(store, metric):
+    points = [
+        Point(day(0), 1.0, {"series": "a"}),
+        Point(day(0), 2.0, {"series": "b"}),
+        Point(day(0), 3.0, None),
+    ]
+    store.save_points(metric, RUN, points, replace=False, transformer=None)
+    store.save_points(metric, RUN, points, replace=False, transformer=None)
+    assert sorted(p.value for p in store.list_points(metric)) == [1.0, 2.0, 3.0]
+
+
+def test_replace_swaps_the_series_and_transformer_in_one_transaction(store, metric):
+    store.save_points(metric, RUN, [Point(day(i), 1.0) for i in range(5)], replace=False, transformer=CODE)
+    new_code = Transformer(code=CODE.code + "# v2\n", generator="test", template="file")
+    store.save_points(metric, RUN, [Point(day(9), 9.0)], replace=True, transformer=new_code)
+    assert [(p.ts, p.value) for p in store.list_points(metric)] == [(day(9), 9.0)]
+    assert store.get_transformer("ingestion", metric) == new_code
+
+
+def test_failed_replace_keeps_old_points_and_transformer(store, metric):
+    old = [Point(day(i), float(i)) for i in range(4)]
+    store.save_points(metric, RUN, old, replace=False, transformer=CODE)
+    broken = [Point(day(7), 1.0), Point(None, 2.0)]  # NOT NULL violation after the delete
+    new_code = Transformer(code="changed", generator="test", template="file")
+    with pytest.raises(sa.exc.IntegrityError):
+        store.save_points(metric, RUN, broken, replace=True, transformer=new_code)
+    assert store.list_points(metric) == old
+    assert store.get_transformer("ingestion", metric) == CODE
+
+
+def test_writes_need_the_refresh_lock(store, metric):
+    with pytest.raises(MetricBusyError, match="does not hold the refresh lock"):
+        store.save_points(metric, "other-run", [Point(day(0), 1.0)], replace=True, transformer=None)
+    with pytest.raises(MetricBusyError):
+        store.save_chart(metric, "other-run", {"mark": "line"}, transformer=None)
+    assert store.count_points(metric) == 0
+    assert store.get_chart_config(metric) is None
+
+
+def test_oversized_dimensions_are_refused_with_a_clear_error(store, metric):
+    with pytest.raises(StoreError, match="longer than 1000 characters"):
+        store.save_points(
+            metric, RUN, [Point(day(0), 1.0, {"k": "x" * 2000})], replace=False, transformer=None
+        )
+
+
+def test_deleting_a_metric_leaves_no_orphans(store, metric):
+    store.add_metric("keep", name="Keep", template="file", config={"path": "k"})
+    claim(store, "keep")
+    for metric_id in (metric, "keep"):
+        store.save_points(metric_id, RUN, [Point(day(0), 1.0)], replace=False, transformer=CODE)
+        store.save_chart(metric_id, RUN, {"mark": "line"}, transformer=CODE)
+    store.delete_metric(metric)
+    owned = [
+        t.metric_data_points,
+        t.ingestion_transformers,
+        t.chart_transformers,
+        t.chart_configs,
+        t.metric_api_logs,
+        t.pipeline_runs,
+    ]
+    with store.engine.connect() as conn:
+        for table in owned:
+            rows = conn.execute(sa.select(table.c.metric_id)).scalars().all()
+            assert metric not in rows, table.name
+            assert "keep" in rows, table.name
+    with pytest.raises(MetricNotFoundError):
+        store.delete_metric(metric)
