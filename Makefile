@@ -15,7 +15,7 @@ demo: install
 
 # UI + daemon on the embedded instance the `orbit` command uses, so its runs show up here.
 dev:
-	mkdir -p $(DATA)/dagster_home
+	mkdir -p $(DATA)/dagster_home && cp dagster.yaml $(DATA)/dagster_home/dagster.yaml
 	DAGSTER_HOME=$(DATA)/dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
 
 test: install

@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Used when the package runs without its project folder (installed from a wheel).
+EMBEDDED_INSTANCE_YAML = "telemetry:\n  enabled: false\n"
 
 
 def data_dir() -> Path:
@@ -28,8 +30,17 @@ def database_url() -> str:
     return os.environ.get("ORBIT_DATABASE_URL") or default_database_url()
 
 
-def dagster_home() -> Path:
-    """`DAGSTER_HOME` when set, else an embedded SQLite-backed instance under the data folder."""
-    home = Path(os.environ.get("DAGSTER_HOME") or data_dir() / "dagster_home")
+def embedded_dagster_home() -> Path:
+    """The Dagster instance home used when `DAGSTER_HOME` is unset (SQLite storage).
+
+    It gets the project's `dagster.yaml` (run queue limits, monitoring, retries), kept in step
+    with that file, so the embedded instance behaves like the configured one.
+    """
+    home = data_dir() / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
+    source = PROJECT_ROOT / "dagster.yaml"
+    text = source.read_text() if source.exists() else EMBEDDED_INSTANCE_YAML
+    target = home / "dagster.yaml"
+    if not target.exists() or target.read_text() != text:
+        target.write_text(text)
     return home

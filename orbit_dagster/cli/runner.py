@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import dagster as dg
+from dagster_shared.error import SerializableErrorInfo
 
 from orbit_dagster import settings
 from orbit_dagster.defs.metrics.partitions import metric_partitions
@@ -18,7 +19,8 @@ from orbit_dagster.refresh.plan import Mode
 
 @cache
 def instance() -> dg.DagsterInstance:
-    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home()))
+    if "DAGSTER_HOME" not in os.environ:
+        os.environ["DAGSTER_HOME"] = str(settings.embedded_dagster_home())
     return dg.DagsterInstance.get()
 
 
@@ -64,15 +66,24 @@ def run_refresh(
     result = definitions.resolve_job_def("refresh_metric").execute_in_process(
         instance=instance,
         partition_key=metric_id,
-        run_config={"ops": {"metric_refresh": {"config": {"mode": mode}}}},
+        run_config={
+            "ops": {"metric_refresh": {"config": {"mode": mode}}},
+            # The terminal shows the outcome; every event stays in the run's log in the UI.
+            "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        },
         raise_on_error=False,
     )
     error = None
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
-        error = (
-            failures[0].step_failure_data.error.message.strip()
-            if failures and failures[0].step_failure_data.error
-            else "the run failed"
-        )
+        error = _root_cause(failures[0].step_failure_data.error) if failures else "the run failed"
     return RefreshOutcome(run_id=result.run_id, success=result.success, error=error)
+
+
+def _root_cause(error: SerializableErrorInfo | None) -> str:
+    """The message of the exception our step raised, under Dagster's wrapping errors."""
+    if error is None:
+        return "the step failed"
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()

@@ -17,7 +17,9 @@ from orbit_dagster.store import (
 from orbit_dagster.store import schema as t
 
 RUN = "run-1"
-CODE = Transformer(code="def transform(payload, config):\n    return []\n", generator="test", template="file")
+CODE = Transformer(
+    code="def transform(payload, config):\n    return []\n", generator="test", template="file"
+)
 
 
 def day(n: int) -> dt.datetime:
@@ -72,7 +74,9 @@ def test_dimensions_are_part_of_identity(store, metric):
 
 
 def test_replace_swaps_the_series_and_transformer_in_one_transaction(store, metric):
-    store.save_points(metric, RUN, [Point(day(i), 1.0) for i in range(5)], replace=False, transformer=CODE)
+    store.save_points(
+        metric, RUN, [Point(day(i), 1.0) for i in range(5)], replace=False, transformer=CODE
+    )
     new_code = Transformer(code=CODE.code + "# v2\n", generator="test", template="file")
     store.save_points(metric, RUN, [Point(day(9), 9.0)], replace=True, transformer=new_code)
     assert [(p.ts, p.value) for p in store.list_points(metric)] == [(day(9), 9.0)]

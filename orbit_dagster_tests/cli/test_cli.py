@@ -1,0 +1,173 @@
+"""The `orbit` command as a user runs it: a real subprocess on the embedded SQLite default."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orbit_dagster.sources import SAMPLES
+
+ORBIT = [sys.executable, "-m", "orbit_dagster.cli"]
+
+
+@pytest.fixture
+def run_orbit(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("ORBIT_DATABASE_URL", "DAGSTER_HOME")}
+    env["ORBIT_DATA_DIR"] = str(tmp_path / "data")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*ORBIT, *args], env=env, capture_output=True, text=True, timeout=180)
+
+    return run
+
+
+def test_demo_refreshes_every_sample_and_prints_points(run_orbit, tmp_path):
+    result = run_orbit("demo")
+    assert result.returncode == 0, result.stderr
+    for sample in SAMPLES:
+        metric_id = f"demo-{sample.replace('_', '-')}"
+        assert f"{metric_id}: create succeeded" in result.stdout
+        assert any(
+            line.startswith(metric_id + " ") and "2026-" in line
+            for line in result.stdout.splitlines()
+        )
+    # The embedded default is durable: SQLite files under the data folder.
+    assert (tmp_path / "data" / "orbit.sqlite3").exists()
+    assert (tmp_path / "data" / "dagster_home").is_dir()
+    again = run_orbit("demo")
+    assert again.returncode == 0 and "soft-refresh succeeded" in again.stdout
+
+
+def test_add_refresh_show_points_json(run_orbit, tmp_path):
+    payload = tmp_path / "series.json"
+    payload.write_text(
+        json.dumps([{"date": "2026-10-02", "value": 2}, {"date": "2026-10-01", "value": 1.5}])
+    )
+    added = run_orbit(
+        "metrics",
+        "add",
+        "--id",
+        "s1",
+        "--name",
+        "Series",
+        "--template",
+        "file",
+        "--config",
+        f"path={payload}",
+        "--schedule",
+        "0 6 * * *",
+    )
+    assert added.returncode == 0, added.stderr
+    refreshed = run_orbit("refresh", "s1", "--mode", "create")
+    assert refreshed.returncode == 0, refreshed.stderr
+    shown = run_orbit("metrics", "show", "s1", "--points", "--json")
+    metric = json.loads(shown.stdout)
+    assert metric["schedule"] == "0 6 * * *"
+    assert metric["points"] == [
+        {"date": "2026-10-01T00:00:00Z", "value": 1.5, "dimensions": None},
+        {"date": "2026-10-02T00:00:00Z", "value": 2.0, "dimensions": None},
+    ]
+    listed = json.loads(run_orbit("metrics", "list", "--json").stdout)
+    assert [m["id"] for m in listed] == ["s1"]
+    progress = json.loads(run_orbit("progress", "s1", "--json").stdout)
+    assert progress["isProcessing"] is False
+    assert len(progress["completedSteps"]) == 9
+
+
+def test_failing_refresh_exits_non_zero_with_the_reason(run_orbit, tmp_path):
+    missing = tmp_path / "missing.json"
+    run_orbit(
+        "metrics",
+        "add",
+        "--id",
+        "bad",
+        "--name",
+        "Bad",
+        "--template",
+        "file",
+        "--config",
+        f"path={missing}",
+    )
+    result = run_orbit("refresh", "bad")
+    assert result.returncode == 1
+    assert "does not exist" in result.stderr and str(missing) in result.stderr
+    shown = json.loads(run_orbit("metrics", "show", "bad", "--json").stdout)
+    assert "does not exist" in shown["last_error"] and shown["refresh_status"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["metrics", "add", "--id", "x", "--name", "X", "--template", "nope"],
+            "unknown template 'nope'",
+        ),
+        (["metrics", "add", "--id", "x", "--name", "X", "--template", "file"], "needs config path"),
+        (
+            [
+                "metrics",
+                "add",
+                "--id",
+                "x",
+                "--name",
+                "X",
+                "--template",
+                "file",
+                "--config",
+                "path",
+            ],
+            "expected KEY=VALUE",
+        ),
+        (
+            [
+                "metrics",
+                "add",
+                "--id",
+                "x",
+                "--name",
+                "X",
+                "--template",
+                "file",
+                "--config",
+                "path=p",
+                "--schedule",
+                "every day",
+            ],
+            "not a valid cron",
+        ),
+        (["metrics", "show", "ghost"], "metric 'ghost' not found"),
+        (["refresh", "ghost"], "metric 'ghost' not found"),
+        (["refresh", "ghost", "--mode", "sideways"], "'sideways' is not one of"),
+        (["progress", "ghost"], "metric 'ghost' not found"),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_error(run_orbit, args, message):
+    result = run_orbit(*args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+def test_progress_is_scoped_to_the_organization(run_orbit, tmp_path):
+    path = Path(tmp_path / "p.json")
+    path.write_text("[]")
+    run_orbit(
+        "metrics",
+        "add",
+        "--id",
+        "o1",
+        "--name",
+        "O",
+        "--template",
+        "file",
+        "--config",
+        f"path={path}",
+        "--organization",
+        "acme",
+    )
+    assert run_orbit("progress", "o1", "--organization", "acme", "--json").returncode == 0
+    other = run_orbit("progress", "o1", "--organization", "globex")
+    assert other.returncode != 0 and "not found" in other.stderr

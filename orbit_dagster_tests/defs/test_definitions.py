@@ -1,0 +1,64 @@
+"""The code location loads cleanly and defines exactly what we expect."""
+
+import ast
+import warnings
+from pathlib import Path
+
+import dagster as dg
+
+import orbit_dagster
+
+PLAIN_PACKAGES = ("store", "transformers", "sources", "refresh", "documents")
+
+
+def test_definitions_load_without_deprecation_warnings(orbit_env):
+    from orbit_dagster.definitions import defs
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        definitions = defs()
+        for job in definitions.jobs or []:
+            definitions.resolve_job_def(job.name)
+    dagster_warnings = [
+        w for w in caught if issubclass(w.category, (DeprecationWarning, dg.BetaWarning))
+    ]
+    assert dagster_warnings == [], [str(w.message) for w in dagster_warnings]
+
+    asset_keys = {key.to_user_string() for key in definitions.resolve_all_asset_keys()}
+    assert asset_keys == {"metric_points", "metric_chart"}
+    assert definitions.resolve_job_def("refresh_metric").partitions_def.name == "metric"
+    assert "orbit_store" in (definitions.resources or {})
+
+
+def test_refresh_job_has_the_nine_named_steps(definitions):
+    job = definitions.resolve_job_def("refresh_metric")
+    ops = {node.name for node in job.graph.node_dict["metric_refresh"].definition.nodes}
+    assert ops == {
+        "fetch_api_data",
+        "delete_old_data",
+        "delete_old_transformer",
+        "generate_ingestion_transformer",
+        "execute_ingestion_transformer",
+        "save_timeseries_data",
+        "generate_chart_transformer",
+        "execute_chart_transformer",
+        "save_chart_config",
+    }
+
+
+def test_plain_packages_never_import_dagster():
+    root = Path(orbit_dagster.__file__).parent
+    offenders = []
+    for package in PLAIN_PACKAGES:
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module]
+                offenders += [
+                    f"{path}: {n}" for n in names if n.split(".")[0].startswith("dagster")
+                ]
+                offenders += [f"{path}: {n}" for n in names if n.startswith("orbit_dagster.defs")]
+    assert offenders == []

@@ -1,0 +1,71 @@
+"""The shipped instance configs load, and a refresh runs on Dagster's Postgres storage."""
+
+import shutil
+
+import dagster as dg
+import sqlalchemy as sa
+import yaml
+
+from orbit_dagster import settings
+from orbit_dagster.cli.runner import run_refresh
+from orbit_dagster.sources import sample_path
+from orbit_dagster.store import Store
+from orbit_dagster_tests.conftest import POSTGRES_SERVER
+
+ROOT = settings.PROJECT_ROOT
+
+
+def test_postgres_instance_config_is_the_default_plus_storage():
+    default = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    production = yaml.safe_load((ROOT / "deploy/postgres/dagster.yaml").read_text())
+    assert production.pop("storage") == {
+        "postgres": {"postgres_url": {"env": "DAGSTER_POSTGRES_URL"}}
+    }
+    assert production == default
+    limits = default["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert {
+        "key": "dagster/partition",
+        "value": {"applyLimitPerUniqueValue": True},
+        "limit": 1,
+    } in limits
+
+
+def test_refresh_on_a_postgres_dagster_instance(postgres_url, tmp_path, monkeypatch):
+    dagster_db = sa.make_url(postgres_url).database + "_dagster"
+    server = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{dagster_db}"')
+    try:
+        home = tmp_path / "dagster_home"
+        home.mkdir()
+        shutil.copy(ROOT / "deploy/postgres/dagster.yaml", home / "dagster.yaml")
+        monkeypatch.setenv(
+            "DAGSTER_POSTGRES_URL",
+            sa.make_url(postgres_url)
+            .set(database=dagster_db)
+            .render_as_string(hide_password=False),
+        )
+        monkeypatch.setenv("ORBIT_DATABASE_URL", postgres_url)
+        store = Store(postgres_url)
+        store.add_metric(
+            "pg-series",
+            name="Series",
+            template="file",
+            config={"path": str(sample_path("timeseries"))},
+        )
+        from orbit_dagster.definitions import defs
+
+        monkeypatch.setenv("DAGSTER_HOME", str(home))
+        with dg.DagsterInstance.get() as instance:
+            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+            outcome = run_refresh(defs(), instance, "pg-series", "create")
+            assert outcome.success, outcome.error
+            assert instance.get_run_by_id(outcome.run_id).is_success
+            assert instance.get_materialized_partitions(dg.AssetKey("metric_points")) == {
+                "pg-series"
+            }
+        assert store.count_points("pg-series") == 30
+    finally:
+        with server.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{dagster_db}" WITH (FORCE)')
+        server.dispose()
