@@ -12,6 +12,13 @@ from orbit_dagster.sources.errors import SourceError
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
+def check_url(url: str) -> None:
+    """Only absolute http(s) URLs: `file://` and friends would read the local machine."""
+    parsed = httpx.URL(url) if "://" in url else None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise SourceError(f"http-json: url must be an absolute http(s) URL, got {url!r}")
+
+
 def fetch(config: Mapping[str, Any]) -> Any:
     url = str(config["url"])
     try:

@@ -16,6 +16,8 @@ class Template:
     description: str
     required: tuple[str, ...]
     fetch: Callable[[Mapping[str, Any]], Any]
+    # Checks the config beyond required keys, raising SourceError (run when a metric is added).
+    check: Callable[[Mapping[str, Any]], None] = lambda _config: None
 
 
 TEMPLATES: dict[str, Template] = {
@@ -32,6 +34,7 @@ TEMPLATES: dict[str, Template] = {
             description="Any JSON endpoint (`url`), fetched with an HTTP GET.",
             required=("url",),
             fetch=http_json.fetch,
+            check=lambda config: http_json.check_url(str(config["url"])),
         ),
     )
 }
@@ -55,6 +58,7 @@ def validate_config(template_name: str, config: Mapping[str, Any]) -> None:
             f"template '{template_name}' needs config {', '.join(missing)} "
             f"(e.g. --config {missing[0]}=...)"
         )
+    template.check(config)
 
 
 def fetch_payload(template_name: str, config: Mapping[str, Any]) -> Any:

@@ -6,6 +6,7 @@ delete plus insert, a transformer with the points it produced) run in one transa
 only while the writing run still holds the metric's refresh lock.
 """
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -26,6 +27,9 @@ from orbit_dagster.store.records import (
 )
 from orbit_dagster.store.refresh_log import RefreshLog
 
+# A metric id is also a Dagster partition key, a run tag value and a path segment in links:
+# keep it to characters that are safe in all of them.
+METRIC_ID_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{t.ID_LENGTH - 1}}}")
 TRANSFORMER_TABLES = {"ingestion": t.ingestion_transformers, "chart": t.chart_transformers}
 # Rows per executemany batch: big enough for the engines' fast paths, small enough to bound memory.
 UPSERT_BATCH = 5_000
@@ -53,8 +57,11 @@ class Store:
         organization: str | None = None,
         integration_id: str | None = None,
     ) -> dict[str, Any]:
-        if not metric_id or not metric_id.strip() or len(metric_id) > t.ID_LENGTH:
-            raise StoreError(f"metric id must be 1 to {t.ID_LENGTH} characters, got {metric_id!r}")
+        if not METRIC_ID_PATTERN.fullmatch(metric_id):
+            raise StoreError(
+                f"invalid metric id {metric_id!r}: use 1 to {t.ID_LENGTH} letters, digits, '.', "
+                "'_' or '-', starting with a letter or digit"
+            )
         now = utcnow()
         row = {
             "id": metric_id,

@@ -26,7 +26,9 @@ def test_definitions_load_without_deprecation_warnings(orbit_env):
 
     asset_keys = {key.to_user_string() for key in definitions.resolve_all_asset_keys()}
     assert asset_keys == {"metric_points", "metric_chart"}
-    assert definitions.resolve_job_def("refresh_metric").partitions_def.name == "metric"
+    refresh_job = definitions.resolve_job_def("refresh_metric")
+    assert refresh_job.partitions_def.name == "metric"
+    assert refresh_job.executor_def.name == "in_process"
     assert "orbit_store" in (definitions.resources or {})
 
 

@@ -62,3 +62,11 @@ def test_unknown_template_and_missing_config_are_refused():
         fetch_payload("ftp", {})
     with pytest.raises(SourceError, match="needs config url"):
         fetch_payload("http-json", {})
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "127.0.0.1/x", "http://"]
+)
+def test_http_json_refuses_non_http_urls(url):
+    with pytest.raises(SourceError, match="absolute http"):
+        fetch_payload("http-json", {"url": url})

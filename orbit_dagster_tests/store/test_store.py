@@ -49,8 +49,16 @@ def test_add_get_list_and_duplicate(store):
         store.add_metric("a", name="again", template="file")
     with pytest.raises(MetricNotFoundError):
         store.get_metric("b", organization="org2")
-    with pytest.raises(StoreError, match="metric id"):
-        store.add_metric(" ", name="blank", template="file")
+
+
+@pytest.mark.parametrize(
+    "bad_id",
+    ["", " ", "../etc", "a,b", "a b", "a\nb", "x" * 129, "'; DROP TABLE metrics; --", "-x"],
+)
+def test_hostile_metric_ids_are_refused_and_nothing_is_stored(store, bad_id):
+    with pytest.raises(StoreError, match="invalid metric id"):
+        store.add_metric(bad_id, name="bad", template="file")
+    assert store.list_metrics() == []
 
 
 def test_upsert_is_idempotent_and_updates_values(store, metric):
