@@ -11,11 +11,17 @@ from typing import Any
 
 @dataclass
 class JsonServer:
-    """Routes path → (status, body); `hold` makes responses wait until released."""
+    """Routes path → (status, body); `hold` makes responses wait until released.
+
+    A route's status may be a list: each request takes the next one (the last one repeats),
+    e.g. [500, 200] for a flaky service.
+    """
 
     routes: dict[str, tuple[int, Any]] = field(default_factory=dict)
     hold: threading.Event | None = None
     requests: list[str] = field(default_factory=list)
+    # Decoded JSON bodies of POST requests, in arrival order.
+    posted: list[Any] = field(default_factory=list)
     base_url: str = ""
 
 
@@ -24,11 +30,18 @@ def json_server() -> Iterator[JsonServer]:
     state = JsonServer()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("Content-Length") or 0)
+            state.posted.append(json.loads(self.rfile.read(length) or b"null"))
+            self.do_GET()
+
+        def do_GET(self) -> None:  # noqa: N802
             state.requests.append(self.path)
             if state.hold is not None:
                 state.hold.wait(timeout=30)
             status, body = state.routes.get(self.path, (404, {"message": "Not Found"}))
+            if isinstance(status, list):
+                status = status.pop(0) if len(status) > 1 else status[0]
             raw = body if isinstance(body, bytes) else json.dumps(body).encode()
             self.send_response(status)
             is_json = not isinstance(body, bytes)

@@ -207,6 +207,17 @@ def progress(metric_id: str, organization: str | None, as_json: bool) -> None:
         click.echo(f"  error: {report['error']}")
 
 
+@cli.command("sync")
+def sync() -> None:
+    """Mirror the code location's jobs, assets, schedules and sensors into `pipelines`."""
+    from orbit_dagster.cli import runner
+    from orbit_dagster.defs.operations.pipelines import pipeline_entries
+
+    entries = pipeline_entries(runner.definitions().get_repository_def(), runner.instance())
+    counts = _store().sync_pipelines(entries)
+    click.echo(f"pipelines: {counts['mirrored']} mirrored, {counts['retired']} marked inactive")
+
+
 @cli.command("demo")
 def demo() -> None:
     """Register the bundled sample metrics, refresh them, print their latest points."""

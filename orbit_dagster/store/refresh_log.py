@@ -157,6 +157,56 @@ class RefreshLog:
             )
             _close_run(conn, metric_id, run_id, f"{step}: {error}")
 
+    def record_run_failure(
+        self, run_id: str, pipeline_name: str, metric_ids: list[str], error: str
+    ) -> list[str]:
+        """Record a failed Dagster run for each metric it covered (or for none: a null row).
+
+        Steps that failed on their own are already recorded; this covers what they cannot
+        see: a run refused or killed before or between steps. Returns the metrics whose
+        record this changed. Idempotent: a run already recorded as failed is left alone.
+        """
+        changed = []
+        with self.engine.begin() as conn:
+            for metric_id in metric_ids or [None]:
+                row = conn.execute(
+                    sa.select(_runs.c.status).where(
+                        _runs.c.run_id == run_id, _runs.c.metric_id.is_not_distinct_from(metric_id)
+                    )
+                ).first()
+                if row is not None and row.status != s.RUNNING:
+                    continue
+                if (
+                    metric_id is not None
+                    and not conn.execute(
+                        sa.select(_metrics.c.id).where(_metrics.c.id == metric_id)
+                    ).first()
+                ):
+                    continue  # deleted since: nothing of it is left to mark
+                if row is None:
+                    conn.execute(
+                        _runs.insert().values(
+                            run_id=run_id,
+                            pipeline_name=pipeline_name,
+                            metric_id=metric_id,
+                            status=s.RUNNING,
+                            started_at=utcnow(),
+                            stages=[],
+                        )
+                    )
+                if metric_id is None:
+                    _end_run(conn, None, run_id, status=s.FAILED, error=error)
+                else:
+                    _close_run(conn, metric_id, run_id, error)
+                    # Not over a refresh another run is doing right now.
+                    conn.execute(
+                        _metrics.update()
+                        .where(_metrics.c.id == metric_id, _metrics.c.refresh_run_id.is_(None))
+                        .values(last_error=error)
+                    )
+                changed.append(metric_id)
+        return [m for m in changed if m is not None]
+
     def steps(self, metric_id: str, run_id: str) -> list[dict[str, Any]]:
         """The step-log rows of one run of one metric, in plan order."""
         with self.engine.connect() as conn:
@@ -327,7 +377,7 @@ def _close_run(conn: sa.Connection, metric_id: str, run_id: str, error: str) -> 
 
 
 def _end_run(
-    conn: sa.Connection, metric_id: str, run_id: str, *, status: str, error: str | None
+    conn: sa.Connection, metric_id: str | None, run_id: str, *, status: str, error: str | None
 ) -> None:
     """Close the run row with per-stage results taken from the step log."""
     stages = [
@@ -345,7 +395,7 @@ def _end_run(
     ]
     conn.execute(
         _runs.update()
-        .where(_runs.c.run_id == run_id, _runs.c.metric_id == metric_id)
+        .where(_runs.c.run_id == run_id, _runs.c.metric_id.is_not_distinct_from(metric_id))
         .values(status=status, error=error, finished_at=utcnow(), stages=stages)
     )
 

@@ -90,14 +90,57 @@ class Store:
             row = conn.execute(query).mappings().first()
         if row is None:
             raise MetricNotFoundError(metric_id)
-        return _metric_json(row)
+        return _row_json(row)
 
     def list_metrics(self, organization: str | None = None) -> list[dict[str, Any]]:
         query = sa.select(t.metrics).order_by(t.metrics.c.id)
         if organization is not None:
             query = query.where(t.metrics.c.organization == organization)
         with self.engine.connect() as conn:
-            return [_metric_json(row) for row in conn.execute(query).mappings()]
+            return [_row_json(row) for row in conn.execute(query).mappings()]
+
+    def catalog_fingerprint(self) -> tuple[int, str | None]:
+        """(number of metrics, newest creation time): changes when metrics come or go."""
+        with self.engine.connect() as conn:
+            count, newest = conn.execute(
+                sa.select(sa.func.count(), sa.func.max(t.metrics.c.created_at))
+            ).one()
+        return count, iso(newest)
+
+    def metric_schedules(self) -> dict[str, str | None]:
+        """Every metric id (oldest first) with its own cron schedule, or None."""
+        c = t.metrics.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(c.id, c.schedule).order_by(c.created_at, c.id))
+            return dict(rows.all())
+
+    def sync_pipelines(self, entries: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Mirror the code location's pipelines: upsert these, mark the others inactive.
+
+        Each entry has name, kind, description, schedule and is_active. Rows are never
+        deleted, so a pipeline removed from code keeps its history as an inactive row.
+        """
+        now = utcnow()
+        names = [entry["name"] for entry in entries]
+        with self.engine.begin() as conn:
+            _upsert(
+                conn,
+                t.pipelines,
+                [{**entry, "created_at": now, "updated_at": now} for entry in entries],
+                keys=["name"],
+                update=["kind", "description", "schedule", "is_active", "updated_at"],
+            )
+            retired = conn.execute(
+                t.pipelines.update()
+                .where(t.pipelines.c.name.not_in(names), t.pipelines.c.is_active.is_(True))
+                .values(is_active=False, updated_at=now)
+            ).rowcount
+        return {"mirrored": len(entries), "retired": retired}
+
+    def list_pipelines(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.pipelines).order_by(t.pipelines.c.name)).mappings()
+            return [_row_json(row) for row in rows]
 
     def delete_metric(self, metric_id: str) -> None:
         """Delete the metric and, by cascade, everything it owns."""
@@ -225,8 +268,8 @@ class Store:
             ).scalar_one()
 
 
-def _metric_json(row: sa.RowMapping) -> dict[str, Any]:
-    """A metric row as JSON-ready values (timestamps as ISO-8601 UTC)."""
+def _row_json(row: sa.RowMapping) -> dict[str, Any]:
+    """A row as JSON-ready values (timestamps as ISO-8601 UTC)."""
     return {key: iso(value) if key.endswith("_at") else value for key, value in row.items()}
 
 

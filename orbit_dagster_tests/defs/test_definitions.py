@@ -8,7 +8,7 @@ import dagster as dg
 
 import orbit_dagster
 
-PLAIN_PACKAGES = ("store", "transformers", "sources", "refresh", "documents")
+PLAIN_PACKAGES = ("store", "transformers", "sources", "refresh", "documents", "alerts.py")
 
 
 def test_definitions_load_without_deprecation_warnings(orbit_env):
@@ -19,10 +19,19 @@ def test_definitions_load_without_deprecation_warnings(orbit_env):
         definitions = defs()
         for job in definitions.jobs or []:
             definitions.resolve_job_def(job.name)
-    dagster_warnings = [
-        w for w in caught if issubclass(w.category, (DeprecationWarning, dg.BetaWarning))
+    # No deprecated API anywhere; beta/preview only if our own code calls it. (Dagster
+    # 1.13.27 itself warns that `owners` of SensorDefinition is beta whenever it copies a
+    # sensor while resolving definitions: not ours to fix.)
+    ours = [
+        w
+        for w in caught
+        if issubclass(w.category, DeprecationWarning)
+        or (
+            issubclass(w.category, (dg.BetaWarning, dg.PreviewWarning))
+            and "orbit_dagster" in w.filename
+        )
     ]
-    assert dagster_warnings == [], [str(w.message) for w in dagster_warnings]
+    assert ours == [], [f"{w.filename}: {w.message}" for w in ours]
 
     asset_keys = {key.to_user_string() for key in definitions.resolve_all_asset_keys()}
     assert asset_keys == {"metric_points", "metric_chart"}
@@ -52,7 +61,8 @@ def test_plain_packages_never_import_dagster():
     root = Path(orbit_dagster.__file__).parent
     offenders = []
     for package in PLAIN_PACKAGES:
-        for path in (root / package).rglob("*.py"):
+        paths = [root / package] if package.endswith(".py") else (root / package).rglob("*.py")
+        for path in paths:
             for node in ast.walk(ast.parse(path.read_text())):
                 names = []
                 if isinstance(node, ast.Import):

@@ -1,21 +1,21 @@
 """The nine named steps of a metric refresh as thin ops over `orbit_dagster.refresh`.
 
-Each op reads the partition key (the metric id) and its input state, runs one plain step
-function inside `StepRecorder.step` (which keeps the step log, `refresh_status`, the lock
-and `last_error`), and passes the new state on. Only `fetch_api_data` takes config: the
-mode travels with the state, so a run's steps always agree on it.
+Each op reads the partition key (the metric id) and its input state and runs one plain step
+through `run_step`, which keeps the step log, `refresh_status`, the lock and `last_error`.
+Only `fetch_api_data` takes config: the mode travels with the state, so a run's steps
+always agree on it. The two saving ops also report the asset materializations' metadata.
 """
-
-from dataclasses import replace
 
 import dagster as dg
 from pydantic import Field
 
+from orbit_dagster.defs.metrics.metadata import chart_metadata, points_metadata
+from orbit_dagster.defs.metrics.partitions import metric_partitions
 from orbit_dagster.defs.metrics.run_state import run_is_active
 from orbit_dagster.defs.resources import OrbitStore
-from orbit_dagster.refresh import steps
 from orbit_dagster.refresh.plan import Mode, plan
-from orbit_dagster.refresh.recorder import StepRecorder
+from orbit_dagster.refresh.recorder import StepRecorder, describe
+from orbit_dagster.refresh.run import refresh_metric, run_step
 from orbit_dagster.refresh.state import RefreshState
 
 
@@ -42,166 +42,132 @@ OP_STEPS = {
     "execute_chart_transformer": "executing-chart-transformer",
     "save_chart_config": "saving-chart-config",
 }
+STEP_DESCRIPTIONS = {
+    "fetching-api-data": "Fetch the metric's payload from its source.",
+    "deleting-old-data": "Hard refresh: stage the replacement of the old points.",
+    "deleting-old-transformer": "Hard refresh: stage the replacement of both transformers.",
+    "generating-ingestion-transformer": "Reuse (soft refresh) or generate the transformer.",
+    "executing-ingestion-transformer": "Run it in the sandbox; validate the points.",
+    "saving-timeseries-data": "Upsert the points (hard refresh: replace) in one transaction.",
+    "generating-chart-transformer": "Reuse (soft refresh) or generate the chart transformer.",
+    "executing-chart-transformer": "Build the Vega-Lite spec in the sandbox.",
+    "saving-chart-config": "Save the chart config (and a new chart transformer).",
+}
 
 
-def _recorder(context: dg.OpExecutionContext, store: OrbitStore, mode: Mode) -> StepRecorder:
-    """The step recorder of this run and metric, with the plan of what this run executes."""
+def _run(
+    context: dg.OpExecutionContext, orbit_store: OrbitStore, step: str, state: RefreshState
+) -> RefreshState:
+    """Run `step` for this partition, planning what this run (or re-execution) executes."""
     step_keys = context.run.step_keys_to_execute
     executed = None if step_keys is None else {OP_STEPS[k.split(".")[-1]] for k in step_keys}
-    return StepRecorder(
-        store=store.get_store(),
+    recorder = StepRecorder(
+        store=orbit_store.get_store(),
         metric_id=context.partition_key,
         run_id=context.run_id,
-        mode=mode,
-        plan=plan(mode, executed, context.run.parent_run_id),
+        mode=state.mode,
+        plan=plan(state.mode, executed, context.run.parent_run_id),
         is_run_active=run_is_active(context.instance),
     )
+    return run_step(recorder, step, state)
 
 
-@dg.op(description="fetching-api-data: fetch the metric's payload from its source.")
+def _describe(op_name: str) -> str:
+    step = OP_STEPS[op_name]
+    return f"{step}: {STEP_DESCRIPTIONS[step]}"
+
+
+@dg.op(description=_describe("fetch_api_data"))
 def fetch_api_data(
     context: dg.OpExecutionContext, config: RefreshConfig, orbit_store: OrbitStore
 ) -> RefreshState:
-    recorder = _recorder(context, orbit_store, config.mode)
-    with recorder.step("fetching-api-data") as outcome:
-        metric = recorder.store.get_metric(context.partition_key)
-        payload = steps.fetch_api_data(metric)
-        outcome.detail = f"payload of type {type(payload).__name__}"
-    context.log.info(f"{metric['id']}: fetched with template {metric['template']} ({config.mode})")
-    return RefreshState(metric=metric, mode=config.mode, payload=payload)
+    initial = RefreshState(metric_id=context.partition_key, mode=config.mode)
+    return _run(context, orbit_store, "fetching-api-data", initial)
 
 
-@dg.op(description="deleting-old-data: hard refresh only; stage the replacement of old points.")
-def delete_old_data(
-    context: dg.OpExecutionContext, orbit_store: OrbitStore, state: RefreshState
-) -> RefreshState:
-    recorder = _recorder(context, orbit_store, state.mode)
-    with recorder.step("deleting-old-data") as outcome:
-        if state.mode == "hard-refresh":
-            steps.stage_point_replacement(recorder.store, state.metric_id, outcome)
-        else:
-            outcome.skip(f"a {state.mode} run keeps existing data")
-    return state
+def _step_op(op_name: str) -> dg.OpDefinition:
+    """An op that runs one named step on its input state and passes the new state on."""
+
+    @dg.op(name=op_name, description=_describe(op_name))
+    def step_op(
+        context: dg.OpExecutionContext, orbit_store: OrbitStore, state: RefreshState
+    ) -> RefreshState:
+        return _run(context, orbit_store, OP_STEPS[op_name], state)
+
+    return step_op
 
 
-@dg.op(description="deleting-old-transformer: hard refresh only; regenerate, replace on save.")
-def delete_old_transformer(
-    context: dg.OpExecutionContext, orbit_store: OrbitStore, state: RefreshState
-) -> RefreshState:
-    recorder = _recorder(context, orbit_store, state.mode)
-    with recorder.step("deleting-old-transformer") as outcome:
-        if state.mode == "hard-refresh":
-            steps.stage_transformer_replacement(recorder.store, state.metric_id, outcome)
-        else:
-            outcome.skip(f"a {state.mode} run keeps existing transformers")
-    return state
-
-
-@dg.op(description="generating-ingestion-transformer: reuse (soft refresh) or generate.")
-def generate_ingestion_transformer(
-    context: dg.OpExecutionContext, orbit_store: OrbitStore, state: RefreshState
-) -> RefreshState:
-    recorder = _recorder(context, orbit_store, state.mode)
-    with recorder.step("generating-ingestion-transformer") as outcome:
-        transformer, is_new = steps.ingestion_transformer(
-            recorder.store, state.metric, state.payload, state.mode, outcome
-        )
-    return replace(state, transformer=transformer, transformer_is_new=is_new)
-
-
-@dg.op(description="executing-ingestion-transformer: run it in the sandbox, validate points.")
-def execute_ingestion_transformer(
-    context: dg.OpExecutionContext, orbit_store: OrbitStore, state: RefreshState
-) -> RefreshState:
-    assert state.transformer is not None
-    recorder = _recorder(context, orbit_store, state.mode)
-    with recorder.step("executing-ingestion-transformer") as outcome:
-        points = steps.execute_ingestion(
-            state.transformer, state.payload, state.metric["config"], outcome
-        )
-    return replace(state, payload=None, points=points)
+delete_old_data = _step_op("delete_old_data")
+delete_old_transformer = _step_op("delete_old_transformer")
+generate_ingestion_transformer = _step_op("generate_ingestion_transformer")
+execute_ingestion_transformer = _step_op("execute_ingestion_transformer")
+generate_chart_transformer = _step_op("generate_chart_transformer")
+execute_chart_transformer = _step_op("execute_chart_transformer")
 
 
 @dg.op(
-    description="saving-timeseries-data: upsert points (hard refresh: replace) in one transaction.",
+    description=_describe("save_timeseries_data"),
     out={"metric_points": dg.Out(dg.Nothing), "state": dg.Out(RefreshState)},
 )
 def save_timeseries_data(
     context: dg.OpExecutionContext, orbit_store: OrbitStore, state: RefreshState
 ):
-    recorder = _recorder(context, orbit_store, state.mode)
-    with recorder.step("saving-timeseries-data") as outcome:
-        saved = steps.save_timeseries_data(
-            recorder.store,
-            state.metric_id,
-            context.run_id,
-            state.points,
-            state.new_transformer,
-            state.mode,
-            outcome,
-        )
-    dates = [p.ts for p in state.points]
-    yield dg.Output(
-        None,
-        "metric_points",
-        metadata={
-            "points_saved": saved,
-            "points_stored": recorder.store.count_points(state.metric_id),
-            "first_date": min(dates).isoformat(),
-            "last_date": max(dates).isoformat(),
-            "mode": state.mode,
-            "transformer": dg.MetadataValue.md(f"```python\n{state.transformer.code}\n```")
-            if state.transformer
-            else "",
-        },
-    )
-    yield dg.Output(replace(state, points=[]), "state")
+    state = _run(context, orbit_store, "saving-timeseries-data", state)
+    yield dg.Output(None, "metric_points", metadata=points_metadata(state))
+    yield dg.Output(state, "state")
 
 
-@dg.op(description="generating-chart-transformer: reuse (soft refresh) or generate.")
-def generate_chart_transformer(
-    context: dg.OpExecutionContext, orbit_store: OrbitStore, state: RefreshState
-) -> RefreshState:
-    recorder = _recorder(context, orbit_store, state.mode)
-    with recorder.step("generating-chart-transformer") as outcome:
-        transformer, is_new = steps.chart_transformer(
-            recorder.store, state.metric, state.mode, outcome
-        )
-    return replace(state, transformer=transformer, transformer_is_new=is_new)
-
-
-@dg.op(description="executing-chart-transformer: build the Vega-Lite spec in the sandbox.")
-def execute_chart_transformer(
-    context: dg.OpExecutionContext, orbit_store: OrbitStore, state: RefreshState
-) -> RefreshState:
-    assert state.transformer is not None
-    recorder = _recorder(context, orbit_store, state.mode)
-    with recorder.step("executing-chart-transformer"):
-        spec = steps.execute_chart(recorder.store, state.metric, state.transformer)
-    return replace(state, chart_spec=spec)
-
-
-@dg.op(
-    description="saving-chart-config: save the spec (and a new chart transformer); finish.",
-    out=dg.Out(dg.Nothing),
-)
+@dg.op(description=_describe("save_chart_config"), out=dg.Out(dg.Nothing))
 def save_chart_config(
     context: dg.OpExecutionContext, orbit_store: OrbitStore, state: RefreshState
 ) -> dg.Output:
-    assert state.chart_spec is not None
-    recorder = _recorder(context, orbit_store, state.mode)
-    with recorder.step("saving-chart-config"):
-        steps.save_chart_config(
-            recorder.store, state.metric_id, context.run_id, state.chart_spec, state.new_transformer
+    state = _run(context, orbit_store, "saving-chart-config", state)
+    return dg.Output(None, metadata=chart_metadata(state))
+
+
+class BatchRefreshConfig(dg.Config):
+    """Which metrics one batch run refreshes, and how."""
+
+    metric_ids: list[str] = Field(description="Metric ids (partition keys), refreshed in order.")
+    mode: Mode = Field(default="soft-refresh", description="As in refresh_metric.")
+
+
+@dg.op(
+    description="Refresh a batch of metrics in one run: each metric runs the nine steps with "
+    "its own step log, lock and error, and its own materialization of metric_points / "
+    "metric_chart. A failing metric fails only itself; the run fails at the end, naming them."
+)
+def refresh_metrics(
+    context: dg.OpExecutionContext, config: BatchRefreshConfig, orbit_store: OrbitStore
+) -> None:
+    store = orbit_store.get_store()
+    is_active = run_is_active(context.instance)
+    # Materializations count in a partition's status only once the partition exists.
+    existing = set(context.instance.get_dynamic_partitions(metric_partitions.name))
+    missing = [m for m in config.metric_ids if m not in existing]
+    if missing:
+        context.instance.add_dynamic_partitions(metric_partitions.name, missing)
+    failures: dict[str, str] = {}
+    for metric_id in config.metric_ids:
+        try:
+            state = refresh_metric(store, metric_id, context.run_id, config.mode, is_active)
+        except Exception as error:  # isolate each metric; its step log already has the details
+            failures[metric_id] = describe(error)
+            context.log.error(f"{metric_id}: {failures[metric_id]}")
+            continue
+        context.log_event(
+            dg.AssetMaterialization(
+                "metric_points", partition=metric_id, metadata=points_metadata(state)
+            )
         )
-    return dg.Output(
-        None,
-        metadata={
-            "mark": str(state.chart_spec.get("mark", "")),
-            # The spec without its data values, which can be the whole series.
-            "vega_lite": dg.MetadataValue.json(
-                {key: value for key, value in state.chart_spec.items() if key != "data"}
-            ),
-            "refresh_finished": recorder.finished,
-        },
-    )
+        context.log_event(
+            dg.AssetMaterialization(
+                "metric_chart", partition=metric_id, metadata=chart_metadata(state)
+            )
+        )
+    if failures:
+        raise dg.Failure(
+            description=f"{len(failures)} of {len(config.metric_ids)} metrics failed: "
+            + "; ".join(f"{m}: {e}" for m, e in failures.items()),
+            metadata={"failed_metrics": dg.MetadataValue.json(failures)},
+        )

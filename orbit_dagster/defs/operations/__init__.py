@@ -1,0 +1,1 @@
+"""Health and recovery: the run-failure sensor and the pipelines mirror."""

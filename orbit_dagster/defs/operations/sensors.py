@@ -1,0 +1,61 @@
+"""`run_failure_sensor`: every failed run is recorded in the Orbit store and announced.
+
+It writes the run into `pipeline_runs` (and `last_error` of the metrics it covered) for what
+the steps themselves could not record — a run refused, killed or misconfigured — and posts
+a JSON alert to `ORBIT_ALERT_WEBHOOK_URL` when set. The webhook is best effort: its failure
+is logged and nothing else fails with it.
+"""
+
+import dagster as dg
+
+from orbit_dagster.alerts import post_alert
+from orbit_dagster.defs.resources import OrbitStore, RefreshSettings
+
+
+def run_metric_ids(run: dg.DagsterRun) -> list[str]:
+    """The metrics a run covered: its partition, or the ids of a batch run's config."""
+    partition = run.tags.get("dagster/partition")
+    if partition:
+        return [partition]
+    batch = run.run_config.get("ops", {}).get("refresh_metrics", {}).get("config", {})
+    return list(batch.get("metric_ids", []))
+
+
+@dg.run_failure_sensor(
+    name="run_failure_sensor",
+    description="Records every failed run in the Orbit store (pipeline_runs, metrics.last_error) "
+    "and posts a JSON alert to ORBIT_ALERT_WEBHOOK_URL when it is set.",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def run_failure_sensor(
+    context: dg.RunFailureSensorContext,
+    orbit_store: OrbitStore,
+    refresh_settings: RefreshSettings,
+) -> None:
+    run = context.dagster_run
+    event = context.failure_event
+    error = event.message or "the run failed"
+    metric_ids = run_metric_ids(run)
+    orbit_store.get_store().refresh_log.record_run_failure(
+        run.run_id, run.job_name, metric_ids, error
+    )
+    if not refresh_settings.alert_webhook_url:
+        return
+    step_failures = context.get_step_failure_events()
+    outcome = post_alert(
+        refresh_settings.alert_webhook_url,
+        {
+            "metric_ids": metric_ids,
+            "metric_id": metric_ids[0] if len(metric_ids) == 1 else None,
+            "run_id": run.run_id,
+            "job": run.job_name,
+            "step": step_failures[0].step_key if step_failures else None,
+            "error": (
+                step_failures[0].step_failure_data.error.message.strip()
+                if step_failures and step_failures[0].step_failure_data.error
+                else error
+            ),
+            "url": f"{refresh_settings.ui_url.rstrip('/')}/runs/{run.run_id}",
+        },
+    )
+    context.log.info(f"alert for run {run.run_id}: {outcome}")
