@@ -74,9 +74,7 @@ def metrics_add(
     description: str,
     organization: str | None,
 ) -> None:
-    """Register a metric and its Dagster partition."""
-    from orbit_dagster.cli import runner
-
+    """Register a metric (the daemon's catalog sensor gives it a partition and a create run)."""
     config = _parse_config(config_pairs)
     if schedule is not None and not croniter.is_valid(schedule):
         raise click.BadParameter(
@@ -95,7 +93,8 @@ def metrics_add(
         )
     except (SourceError, StoreError) as error:
         _fail(str(error))
-    runner.add_partition(runner.instance(), metric_id)
+    # No partition here: metric_catalog_sensor adds it and launches the metric's one create
+    # run (with the daemon running); `orbit refresh` adds it when run by hand.
     click.echo(f"added metric {metric['id']} ({template})")
 
 

@@ -1,0 +1,101 @@
+"""A soft refresh of many metrics through Dagster's batched path vs a bare-Python loop.
+
+Run: `.venv/bin/python -m bench.refresh_many [--metrics 1000] [--batch-size 100]
+[--postgres URL]`. Each metric is an http-json metric on a local server (127.0.0.1) serving
+a realistic 30-day series; its transformers are generated first (not timed). Then the same
+soft refresh runs twice: as `refresh_metrics_batch` runs on a persistent SQLite Dagster
+instance (in this process: the run start-up a daemon would add is paid once per batch),
+and as a loop calling `refresh.run.refresh_metric` with no Dagster at all.
+"""
+
+import json
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import click
+import dagster as dg
+
+from orbit_dagster.refresh.run import refresh_metric
+from orbit_dagster.sources import sample_path
+from orbit_dagster.store import Store
+from orbit_dagster_tests.servers import json_server
+
+
+def no_other_run(_run_id: str) -> bool:
+    return False
+
+
+def bare_loop(store: Store, metric_ids: list[str], mode: str) -> float:
+    run_id = f"bare-{uuid.uuid4()}"
+    started = time.perf_counter()
+    for metric_id in metric_ids:
+        refresh_metric(store, metric_id, run_id, mode, no_other_run)  # type: ignore[arg-type]
+    return time.perf_counter() - started
+
+
+def dagster_batches(metric_ids: list[str], batch_size: int, home: Path) -> float:
+    from orbit_dagster.definitions import defs
+
+    os.environ["DAGSTER_HOME"] = str(home)
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("metric", metric_ids)
+        job = defs().resolve_job_def("refresh_metrics_batch")
+        started = time.perf_counter()
+        for start in range(0, len(metric_ids), batch_size):
+            batch = metric_ids[start : start + batch_size]
+            result = job.execute_in_process(
+                instance=instance,
+                run_config={
+                    "ops": {
+                        "refresh_metrics": {"config": {"metric_ids": batch, "mode": "soft-refresh"}}
+                    },
+                    "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+                },
+            )
+            assert result.success
+        elapsed = time.perf_counter() - started
+        materialized = instance.get_materialized_partitions(dg.AssetKey("metric_points"))
+        assert materialized == set(metric_ids)
+    return elapsed
+
+
+@click.command()
+@click.option("--metrics", "count", default=1000, show_default=True)
+@click.option("--batch-size", default=100, show_default=True)
+@click.option("--postgres", default=None, help="Orbit store URL on Postgres (default SQLite).")
+def main(count: int, batch_size: int, postgres: str | None) -> None:
+    payload = json.loads(sample_path("timeseries").read_text())
+    with tempfile.TemporaryDirectory() as tmp, json_server() as server:
+        store_url = postgres or f"sqlite:///{Path(tmp) / 'orbit.sqlite3'}"
+        os.environ["ORBIT_DATABASE_URL"] = store_url
+        store = Store(store_url)
+        metric_ids = [f"bench-{i:04d}" for i in range(count)]
+        for metric_id in metric_ids:
+            server.routes[f"/series/{metric_id}"] = (200, payload)
+            store.add_metric(
+                metric_id,
+                name=metric_id,
+                template="http-json",
+                config={"url": f"{server.base_url}/series/{metric_id}"},
+            )
+        bare_loop(store, metric_ids, "create")  # generate every transformer (not timed)
+        points = sum(store.count_points(m) for m in metric_ids)
+
+        bare_s = bare_loop(store, metric_ids, "soft-refresh")
+        home = Path(tmp) / "dagster_home"
+        home.mkdir()
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        dagster_s = dagster_batches(metric_ids, batch_size, home)
+
+    engine = "postgres" if postgres else "sqlite"
+    print(f"store: {engine}; metrics: {count}; batch size: {batch_size}; points: {points}")
+    print(f"bare loop:      {bare_s:7.2f} s  ({points / bare_s:,.0f} points/s)")
+    print(f"dagster batches:{dagster_s:7.2f} s  ({points / dagster_s:,.0f} points/s)")
+    print(f"ratio dagster / bare: {dagster_s / bare_s:.2f}x (target <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()
