@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from orbit_dagster.sources import SAMPLES
+from orbit_dagster.store import Store
 
 ORBIT = [sys.executable, "-m", "orbit_dagster.cli"]
 
@@ -201,3 +202,16 @@ def test_progress_is_scoped_to_the_organization(run_orbit, tmp_path):
     assert run_orbit("progress", "o1", "--organization", "acme", "--json").returncode == 0
     other = run_orbit("progress", "o1", "--organization", "globex")
     assert other.returncode != 0 and "not found" in other.stderr
+
+
+def test_sync_mirrors_the_code_location_idempotently(run_orbit, tmp_path):
+    first = run_orbit("sync")
+    assert first.returncode == 0, first.stderr
+    store = Store(f"sqlite:///{tmp_path / 'data' / 'orbit.sqlite3'}")
+    rows = {row["name"]: (row["kind"], row["is_active"]) for row in store.list_pipelines()}
+    assert rows["refresh_metric"] == ("job", True)
+    assert rows["metric_catalog_sensor"] == ("sensor", True)
+    assert rows["default_refresh_schedule"] == ("schedule", True)
+    second = run_orbit("sync")
+    assert second.stdout == first.stdout and "0 marked inactive" in second.stdout
+    assert {row["name"]: (row["kind"], row["is_active"]) for row in store.list_pipelines()} == rows
