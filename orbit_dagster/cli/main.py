@@ -15,6 +15,7 @@ import click
 from croniter import croniter
 
 from orbit_dagster import settings
+from orbit_dagster.cli.documents import documents
 from orbit_dagster.refresh.plan import MODES
 from orbit_dagster.sources import SAMPLES, SourceError, sample_path
 from orbit_dagster.sources.templates import validate_config
@@ -250,3 +251,6 @@ def demo() -> None:
             )
     if failed:
         _fail(f"demo refresh failed for {', '.join(failed)}")
+
+
+cli.add_command(documents)

@@ -6,6 +6,7 @@ import dagster as dg
 from pydantic import Field
 
 from orbit_dagster import settings
+from orbit_dagster.defs.documents.resources import document_resources
 from orbit_dagster.store import Store
 
 
@@ -55,5 +56,6 @@ def resources() -> dg.Definitions:
         resources={
             "orbit_store": OrbitStore(database_url=database_url),
             "refresh_settings": refresh_settings,
+            **document_resources(),
         }
     )

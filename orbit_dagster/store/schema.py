@@ -187,3 +187,29 @@ pipeline_runs = sa.Table(
     sa.Column("error", sa.Text(), nullable=True),
     sa.UniqueConstraint("run_id", "metric_id", name="uq_pipeline_runs_run_metric"),
 )
+
+# One row per document, identified by the SHA-256 of its bytes: a file submitted again (CLI,
+# sensor, re-run) finds its row instead of being uploaded and extracted a second time.
+veryfi_documents = sa.Table(
+    "veryfi_documents",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("veryfi_id", sa.String(64), nullable=True),
+    sa.Column("s3_bucket", sa.String(255), nullable=True),
+    sa.Column("s3_key", sa.String(1024), nullable=True),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("size_bytes", sa.BigInteger(), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    # uploaded → processing → completed, or failed (with `error`) at any step.
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("vendor_name", sa.String(500), nullable=True),
+    sa.Column("total", sa.Numeric(18, 4), nullable=True),
+    sa.Column("currency", sa.String(8), nullable=True),
+    sa.Column("document_date", sa.Date(), nullable=True),
+    sa.Column("line_items", Json, nullable=True),
+    sa.Column("veryfi_response", Json, nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("run_id", sa.String(64), nullable=True),
+    *_timestamps(),
+)

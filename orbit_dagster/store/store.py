@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from orbit_dagster.store import schema as t
+from orbit_dagster.store.documents import DocumentStore
 from orbit_dagster.store.engine import get_engine
 from orbit_dagster.store.records import (
     MetricBusyError,
@@ -42,6 +43,7 @@ class Store:
         self.url = url
         self.engine = get_engine(url)
         self.refresh_log = RefreshLog(self.engine)
+        self.documents = DocumentStore(self.engine)
 
     # -- metrics -------------------------------------------------------------------------
 

@@ -57,6 +57,21 @@ def test_refresh_job_has_the_nine_named_steps(definitions):
     }
 
 
+def test_document_job_has_the_four_named_steps_with_retries(definitions):
+    job = definitions.resolve_job_def("process_document")
+    retries = {node.name: node.definition.retry_policy for node in job.graph.nodes}
+    assert {name: p and p.max_retries for name, p in retries.items()} == {
+        "upload_to_s3": 3,
+        "veryfi_process": 2,
+        "store_results": 2,
+        "summary": 2,
+    }
+    assert all(p.backoff == dg.Backoff.EXPONENTIAL and p.jitter for p in retries.values())
+    sensor = definitions.resolve_sensor_def("documents_inbox_sensor")
+    assert sensor.job_name == "process_document" and "ORBIT_DOCUMENTS_INBOX" in sensor.description
+    assert {"s3", "veryfi", "document_settings"} <= set(definitions.resources or {})
+
+
 def test_plain_packages_never_import_dagster():
     root = Path(orbit_dagster.__file__).parent
     offenders = []

@@ -1,0 +1,1 @@
+"""Document processing on Dagster: resources, the four step ops, the job, the inbox sensor."""

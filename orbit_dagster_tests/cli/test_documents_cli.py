@@ -1,0 +1,86 @@
+"""`orbit documents` as a user runs it: a subprocess against moto's S3 and the local Veryfi."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from orbit_dagster_tests.documents.fixtures import (
+    SECRETS,
+    document_servers,
+    s3_server,
+    sample_file,
+)
+
+__all__ = ["document_servers", "s3_server"]  # fixtures used by the tests below
+
+ORBIT = [sys.executable, "-m", "orbit_dagster.cli", "documents"]
+
+
+@pytest.fixture
+def orbit(tmp_path):
+    def run(*args: str, drop: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("ORBIT_DATABASE_URL", "DAGSTER_HOME") and not k.startswith(drop)
+        }
+        env["ORBIT_DATA_DIR"] = str(tmp_path / "data")
+        return subprocess.run([*ORBIT, *args], env=env, capture_output=True, text=True, timeout=120)
+
+    return run
+
+
+def test_submit_twice_list_and_show(orbit, document_servers, tmp_path):
+    path = sample_file(tmp_path, "Nov receipt.pdf")
+    submitted = orbit("submit", str(path), "--json")
+    assert submitted.returncode == 0, submitted.stderr
+    (first,) = json.loads(submitted.stdout)
+    assert first["status"] == "completed"
+    assert (first["vendor_name"], first["total"], first["currency"]) == (
+        "Acme Office Supply",
+        42.5,
+        "USD",
+    )
+    assert first["veryfi_id"] and first["s3_key"].endswith("/Nov receipt.pdf")
+
+    again = orbit("submit", str(path), "--json")
+    assert again.returncode == 0, again.stderr
+    (second,) = json.loads(again.stdout)
+    assert second["id"] == first["id"] and second["run_id"] != first["run_id"]
+    assert document_servers.puts() == 1 and document_servers.veryfi.posts() == 1
+
+    listed = orbit("list", "--json")
+    assert [row["sha256"] for row in json.loads(listed.stdout)] == [first["sha256"]]
+    shown = json.loads(orbit("show", first["sha256"], "--json").stdout)
+    assert shown["veryfi_response"]["id"] == int(first["veryfi_id"])
+    text = orbit("show", str(first["id"]))
+    assert "vendor_name: Acme Office Supply" in text.stdout and "Stapler" in text.stdout
+    data = tmp_path / "data"
+    for file in (p for p in data.rglob("*") if p.is_file()):
+        for secret in SECRETS:
+            assert secret.encode() not in file.read_bytes(), f"{secret!r} in {file}"
+
+
+def test_bad_files_fail_clearly_and_send_nothing(orbit, document_servers, tmp_path):
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    result = orbit("submit", str(tmp_path / "missing.pdf"), str(empty))
+    assert result.returncode == 1
+    assert f"{tmp_path / 'missing.pdf'}: no such file" in result.stderr
+    assert f"{empty}: the file is empty" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert document_servers.s3.requests == [] and document_servers.veryfi.requests == []
+    assert orbit("show", "12345").returncode == 1
+
+
+def test_missing_credentials_are_named(orbit, tmp_path):
+    result = orbit("submit", str(sample_file(tmp_path)), drop=("AWS_", "VERYFI_"))
+    assert result.returncode == 1
+    assert (
+        "AWS_S3_BUCKET, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY are not set"
+        in result.stderr
+    )
+    assert "Traceback" not in result.stderr
