@@ -65,7 +65,7 @@ def _submit_one(path: str) -> dict[str, Any]:
     if failures and failures[0].user_failure_data is not None:
         error = failures[0].user_failure_data.description
     else:
-        error = runner._root_cause(failures[0].error if failures else None)
+        error = runner.root_cause(failures[0].error if failures else None)
     return {**outcome, "status": "failed", "error": error}
 
 

@@ -76,11 +76,11 @@ def run_refresh(
     error = None
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
-        error = _root_cause(failures[0].step_failure_data.error) if failures else "the run failed"
+        error = root_cause(failures[0].step_failure_data.error) if failures else "the run failed"
     return RefreshOutcome(run_id=result.run_id, success=result.success, error=error)
 
 
-def _root_cause(error: SerializableErrorInfo | None) -> str:
+def root_cause(error: SerializableErrorInfo | None) -> str:
     """The message of the exception our step raised, under Dagster's wrapping errors."""
     if error is None:
         return "the step failed"
