@@ -11,7 +11,7 @@ from dataclasses import replace
 from orbit_dagster.refresh.errors import RefreshError
 from orbit_dagster.refresh.recorder import StepOutcome
 from orbit_dagster.refresh.state import RefreshState
-from orbit_dagster.sources import fetch_payload
+from orbit_dagster.sources import fetch, get_template
 from orbit_dagster.store import Point, Store, Transformer
 from orbit_dagster.transformers import (
     BUILTIN_GENERATOR,
@@ -28,9 +28,15 @@ CHART_SAMPLE_SIZE = 50
 
 def fetch_api_data(store: Store, run_id: str, state: RefreshState, outcome: StepOutcome):
     metric = store.get_metric(state.metric_id)
-    payload = fetch_payload(metric["template"], metric["config"])
-    outcome.detail = f"payload of type {type(payload).__name__} ({metric['template']})"
-    return replace(state, metric=metric, payload=payload)
+    fetched = fetch(metric["template"], metric["config"])
+    # The raw response (redacted, size-capped by the source) lands in the step log for debugging.
+    outcome.detail = (
+        f"payload of type {type(fetched.payload).__name__} ({metric['template']})\n{fetched.log}"
+    )
+    # The template's hints say what its payload means (e.g. count commits per day); the
+    # metric's own config wins. They travel in this run's state only, never into the metric row.
+    config = {**get_template(metric["template"]).hints, **metric["config"]}
+    return replace(state, metric={**metric, "config": config}, payload=fetched.payload)
 
 
 def delete_old_data(store: Store, run_id: str, state: RefreshState, outcome: StepOutcome):

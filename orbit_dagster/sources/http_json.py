@@ -1,46 +1,77 @@
-"""The `http-json` template: GET a URL and decode its JSON body, with clear failures."""
+"""The `http-json` template: any JSON endpoint, with headers, query, body and pagination.
+
+Config: `url`, `method` (GET by default), `token_env` (Bearer token), `header.NAME=VALUE`,
+`query.NAME=VALUE`, `body` (JSON text), `pagination` (none | link | next-url:PATH | page:PARAM
+| offset:PARAM), `records_path` (the list to join across pages). A header or query value
+written `env:VARIABLE` is read from the environment at fetch time, so that a secret (say an
+`X-Api-Key`) stays out of the metric row; a literal credential is refused.
+"""
 
 import json
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
 from orbit_dagster.sources.errors import SourceError
+from orbit_dagster.sources.http_fetch import HttpPlan, Secret, bearer
+from orbit_dagster.sources.pagination import parse_pagination
+from orbit_dagster.sources.redaction import SENSITIVE_PARAMS, is_sensitive_header
+from orbit_dagster.sources.urls import check_url
 
-# Connect fast, allow slow APIs a while to answer; never hang a run forever.
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-
-
-def check_url(url: str) -> None:
-    """Only absolute http(s) URLs: `file://` and friends would read the local machine."""
-    parsed = httpx.URL(url) if "://" in url else None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
-        raise SourceError(f"http-json: url must be an absolute http(s) URL, got {url!r}")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+ENV_PREFIX = "env:"
 
 
-def fetch(config: Mapping[str, Any]) -> Any:
-    url = str(config["url"])
-    try:
-        response = httpx.get(url, timeout=TIMEOUT, follow_redirects=True)
-    except httpx.HTTPError as error:
-        raise SourceError(f"http-json: request to {url} failed: {error}") from None
-    return decode_json_response(response)
-
-
-def decode_json_response(response: httpx.Response) -> Any:
-    """The decoded JSON body, or a SourceError naming status, content type and first bytes."""
-    content_type = response.headers.get("content-type", "(none)")
-    if response.is_error:
-        raise SourceError(
-            f"{response.request.url} answered HTTP {response.status_code} ({content_type}): "
-            f"{response.content[:200]!r}"
+def check(config: Mapping[str, Any]) -> None:
+    check_url(str(config["url"]))
+    if _method(config) not in METHODS:
+        raise SourceError(f"http-json: method must be one of {', '.join(METHODS)}")
+    parse_pagination(config.get("pagination"))
+    _body(config)
+    for key, value in config.items():
+        name = key.partition(".")[2]
+        literal = not str(value).startswith(ENV_PREFIX)
+        secret_shaped = (key.startswith("header.") and is_sensitive_header(name)) or (
+            key.startswith("query.") and name.lower() in SENSITIVE_PARAMS
         )
+        if literal and secret_shaped:
+            raise SourceError(
+                f"http-json: {key} looks like a credential and would be stored in the metric; "
+                f"write {key}=env:VARIABLE (or token_env=VARIABLE for a Bearer token)"
+            )
+
+
+def plan(config: Mapping[str, Any]) -> HttpPlan:
+    return HttpPlan(
+        url=str(config["url"]),
+        method=_method(config),
+        headers={**_prefixed(config, "header."), **bearer(config)},
+        params=_prefixed(config, "query."),
+        json_body=_body(config),
+        pagination=parse_pagination(config.get("pagination")),
+        records_path=config.get("records_path") or None,
+    )
+
+
+def _method(config: Mapping[str, Any]) -> str:
+    return str(config.get("method") or "GET").upper()
+
+
+def _body(config: Mapping[str, Any]) -> Any:
+    body = config.get("body")
+    if not isinstance(body, str):
+        return body  # None, or already decoded when the metric was added from Python
     try:
-        return json.loads(response.content)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise SourceError(
-            f"{response.request.url} answered HTTP {response.status_code} with a body that is "
-            f"not JSON ({content_type}, {len(response.content)} bytes): "
-            f"{response.content[:200]!r}"
-        ) from None
+        return json.loads(body)
+    except json.JSONDecodeError as error:
+        raise SourceError(f"http-json: body is not valid JSON ({error.msg})") from None
+
+
+def _prefixed(config: Mapping[str, Any], prefix: str) -> dict[str, str | Secret]:
+    values: dict[str, str | Secret] = {}
+    for key, value in config.items():
+        if key.startswith(prefix):
+            text = str(value)
+            values[key.removeprefix(prefix)] = (
+                Secret(text.removeprefix(ENV_PREFIX), key) if text.startswith(ENV_PREFIX) else text
+            )
+    return values

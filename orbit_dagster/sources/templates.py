@@ -1,13 +1,21 @@
-"""The template registry: each template is data (name, description, required config keys)
-plus one function that fetches the payload. Adding a template is adding one entry here.
+"""The template registry: each template is data (name, description, required config keys,
+hints for the transformer generator) plus small functions (check a config, fetch a payload).
+
+An HTTP template is a function from config to an `HttpPlan`; `http_template` runs it through
+the one HTTP fetch path. Adding a template is adding one entry to `TEMPLATES`.
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from orbit_dagster.sources import file_source, http_json
+from orbit_dagster.sources import file_source, github, gsheets, http_json
 from orbit_dagster.sources.errors import SourceError
+from orbit_dagster.sources.fetched import Fetched
+from orbit_dagster.sources.http import HttpOptions
+from orbit_dagster.sources.http_fetch import HttpPlan, fetch_plan
+
+Config = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -15,26 +23,89 @@ class Template:
     name: str
     description: str
     required: tuple[str, ...]
-    fetch: Callable[[Mapping[str, Any]], Any]
+    fetch: Callable[[Config], Fetched]
     # Checks the config beyond required keys, raising SourceError (run when a metric is added).
-    check: Callable[[Mapping[str, Any]], None] = lambda _config: None
+    check: Callable[[Config], None] = lambda _config: None
+    # What the payload means, for the transformer generator (a metric's own config wins).
+    hints: Mapping[str, str] = field(default_factory=dict)
 
+
+def http_template(
+    name: str,
+    description: str,
+    required: tuple[str, ...],
+    plan: Callable[[Config], HttpPlan],
+    check: Callable[[Config], None],
+    hints: Mapping[str, str] | None = None,
+) -> Template:
+    def check_all(config: Config) -> None:
+        check(config)
+        HttpOptions.from_config(config)  # timeout, retries, max_pages: numbers in range
+
+    return Template(
+        name=name,
+        description=description,
+        required=required,
+        fetch=lambda config: fetch_plan(name, plan(config), config),
+        check=check_all,
+        hints=hints or {},
+    )
+
+
+COUNT_PER_DAY = {"aggregation": "count", "granularity": "day"}
 
 TEMPLATES: dict[str, Template] = {
     template.name: template
     for template in (
         Template(
             name="file",
-            description="A local JSON file (`path`), for notebooks, demos and tests.",
+            description="A local JSON or CSV file (`path`), for notebooks, demos and tests.",
             required=("path",),
             fetch=file_source.fetch,
+            check=file_source.check,
         ),
-        Template(
+        http_template(
             name="http-json",
-            description="Any JSON endpoint (`url`), fetched with an HTTP GET.",
+            description="Any JSON endpoint (`url`): method, headers, query, body, pagination.",
             required=("url",),
-            fetch=http_json.fetch,
-            check=lambda config: http_json.check_url(str(config["url"])),
+            plan=http_json.plan,
+            check=http_json.check,
+        ),
+        http_template(
+            name="github-commits",
+            description="Commits per day of a GitHub repository (`repo`), optional branch/author.",
+            required=("repo",),
+            plan=github.commits_plan,
+            check=github.check,
+            hints={"date_path": "commit.author.date", **COUNT_PER_DAY},
+        ),
+        http_template(
+            name="github-stars",
+            description="Stargazers of a GitHub repository (`repo`), one snapshot per day.",
+            required=("repo",),
+            plan=github.stars_plan,
+            check=github.check,
+            hints={
+                "date_path": "fetched_at",
+                "value_path": "stargazers_count",
+                "aggregation": "last",
+                "granularity": "day",
+            },
+        ),
+        http_template(
+            name="github-issues-opened",
+            description="Issues (not pull requests) opened per day in a GitHub repository.",
+            required=("repo",),
+            plan=github.issues_plan,
+            check=github.check,
+            hints={"date_path": "created_at", **COUNT_PER_DAY},
+        ),
+        http_template(
+            name="gsheets-values",
+            description="Rows of a Google Sheets range (`spreadsheet_id`, `range`), header first.",
+            required=("spreadsheet_id", "range"),
+            plan=gsheets.values_plan,
+            check=gsheets.check,
         ),
     )
 }
@@ -49,7 +120,7 @@ def get_template(name: str) -> Template:
         ) from None
 
 
-def validate_config(template_name: str, config: Mapping[str, Any]) -> None:
+def validate_config(template_name: str, config: Config) -> None:
     """Refuse a metric config that lacks what its template needs, before anything runs."""
     template = get_template(template_name)
     missing = [key for key in template.required if not config.get(key)]
@@ -61,7 +132,12 @@ def validate_config(template_name: str, config: Mapping[str, Any]) -> None:
     template.check(config)
 
 
-def fetch_payload(template_name: str, config: Mapping[str, Any]) -> Any:
-    """Fetch and decode the payload of a metric built on `template_name`."""
+def fetch(template_name: str, config: Config) -> Fetched:
+    """Fetch a metric's payload, with a redacted note of what was fetched for the step log."""
     validate_config(template_name, config)
     return get_template(template_name).fetch(config)
+
+
+def fetch_payload(template_name: str, config: Config) -> Any:
+    """Fetch and decode the payload of a metric built on `template_name`."""
+    return fetch(template_name, config).payload

@@ -17,6 +17,7 @@ from orbit_dagster.refresh.plan import Mode, plan
 from orbit_dagster.refresh.recorder import StepRecorder, describe
 from orbit_dagster.refresh.run import refresh_metric, run_step
 from orbit_dagster.refresh.state import RefreshState
+from orbit_dagster.sources import SourceError
 
 
 class RefreshConfig(dg.Config):
@@ -77,12 +78,26 @@ def _describe(op_name: str) -> str:
     return f"{step}: {STEP_DESCRIPTIONS[step]}"
 
 
-@dg.op(description=_describe("fetch_api_data"))
+@dg.op(
+    description=_describe("fetch_api_data"),
+    # The source already retried quickly inside the step (Retry-After, backoff); this covers
+    # longer outages. Jitter spreads the retries of many metrics failing at once.
+    retry_policy=dg.RetryPolicy(
+        max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+    ),
+)
 def fetch_api_data(
     context: dg.OpExecutionContext, config: RefreshConfig, orbit_store: OrbitStore
 ) -> RefreshState:
     initial = RefreshState(metric_id=context.partition_key, mode=config.mode)
-    return _run(context, orbit_store, "fetching-api-data", initial)
+    try:
+        return _run(context, orbit_store, "fetching-api-data", initial)
+    except Exception as error:
+        if isinstance(error, SourceError) and error.retryable:
+            raise  # rate limit, 5xx, network: the RetryPolicy above tries again later
+        # A bad token, a missing repository, a body that is not JSON, a busy metric: retrying
+        # cannot help, so fail now rather than after the policy's delays.
+        raise dg.Failure(description=describe(error), allow_retries=False) from error
 
 
 def _step_op(op_name: str) -> dg.OpDefinition:

@@ -1,0 +1,24 @@
+"""What a fetch returns: the decoded payload, and a redacted, size-capped note for the step log.
+
+The note records what was requested and the first bytes of the raw response, as the API log
+of the system Orbit replaces did, without letting a large response bloat the store.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+# The step log keeps this much of a raw response; enough to see its shape when debugging.
+EXCERPT_BYTES = 2000
+
+
+@dataclass(frozen=True)
+class Fetched:
+    payload: Any
+    # Redacted: what was fetched (requests, statuses, sizes) and an excerpt of the raw body.
+    log: str
+
+
+def excerpt(raw: bytes, limit: int = EXCERPT_BYTES) -> str:
+    """The first `limit` bytes as text, marked when cut, so the log says it is partial."""
+    text = raw[:limit].decode("utf-8", errors="replace")
+    return text if len(raw) <= limit else f"{text}… [{len(raw) - limit} more bytes]"
