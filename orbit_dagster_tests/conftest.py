@@ -5,6 +5,8 @@ and say how to start it. Each test session gets its own fresh Postgres database.
 """
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -81,3 +83,31 @@ def definitions(orbit_env) -> dg.Definitions:
 def instance() -> Iterator[dg.DagsterInstance]:
     with dg.instance_for_test() as test_instance:
         yield test_instance
+
+
+@pytest.fixture
+def run_orbit(tmp_path):
+    """`orbit ARGS...` as a user runs it: a subprocess on the embedded defaults under tmp_path.
+
+    `extra_env` adds variables; `drop` removes those whose names start with these prefixes.
+    """
+
+    def run(
+        *args: str, extra_env: dict[str, str] | None = None, drop: tuple[str, ...] = ()
+    ) -> subprocess.CompletedProcess:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("ORBIT_DATABASE_URL", "DAGSTER_HOME") and not k.startswith(drop)
+        }
+        env["ORBIT_DATA_DIR"] = str(tmp_path / "data")
+        env.update(extra_env or {})
+        return subprocess.run(
+            [sys.executable, "-m", "orbit_dagster.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+
+    return run

@@ -16,6 +16,7 @@ from croniter import croniter
 
 from orbit_dagster import settings
 from orbit_dagster.cli.documents import documents
+from orbit_dagster.cli.transformers import transformer
 from orbit_dagster.refresh.plan import MODES
 from orbit_dagster.sources import SAMPLES, SourceError, sample_path
 from orbit_dagster.sources.templates import validate_config
@@ -253,4 +254,5 @@ def demo() -> None:
         _fail(f"demo refresh failed for {', '.join(failed)}")
 
 
+cli.add_command(transformer)
 cli.add_command(documents)

@@ -1,9 +1,11 @@
-"""Entry point of the sandbox child process: it limits itself, then runs one transformer.
+"""Entry point of the sandbox child process: it limits itself, then runs transformers.
 
 `sandbox.py` starts it as `python -I -S _sandbox_child.py SETTINGS` (SETTINGS is JSON with the
 limits and the directories to import RestrictedPython from) and writes
 `{"kind", "code", "data", "config"}` as JSON to its stdin. The child answers with one JSON
 envelope on stdout: `{"ok": true, "result": ...}` or `{"ok": false, "error": "<message>"}`.
+With `"worker": true` in SETTINGS (`pool.py`) it answers one length-prefixed request after
+another instead (`serve`).
 
 The file imports only the standard library and RestrictedPython, never `orbit_dagster`, whose
 package imports may pull in heavy dependencies and are not needed to run untrusted code.
@@ -20,11 +22,13 @@ import operator
 import os
 import re
 import resource
+import signal
 import statistics
 import sys
 import types
 
 FILENAME = "<transformer>"
+FRAME_HEADER_BYTES = 8
 ALLOWED_MODULES = {
     module.__name__: module
     for module in (collections, datetime, decimal, itertools, json, math, re, statistics)
@@ -142,12 +146,71 @@ def main() -> None:
     datetime.datetime.strptime("2026-01-01", "%Y-%m-%d")
     views = {name: ModuleView(module) for name, module in ALLOWED_MODULES.items()}
     apply_limits(settings)
+    if settings.get("worker"):
+        serve(restricted, views, settings)
+    else:
+        write_stdout(answer(restricted, views, settings, sys.stdin.buffer.read()))
+
+
+def answer(restricted: types.SimpleNamespace, views: dict, settings: dict, raw: bytes, **extra):
+    """The JSON envelope answering one request (`extra` keys are added to it)."""
     try:
-        result = run(restricted, views, settings)
-        envelope = encode({"ok": True, "result": result}, settings)
+        result = run(restricted, views, settings, raw)
+        return encode({"ok": True, "result": result, **extra}, settings)
     except Failure as failure:
-        envelope = encode({"ok": False, "error": str(failure)}, settings)
-    write_stdout(envelope)
+        return encode({"ok": False, "error": str(failure), **extra}, settings)
+
+
+def serve(restricted: types.SimpleNamespace, views: dict, settings: dict) -> None:
+    """Worker mode, for a warm pool: answer requests until stdin closes.
+
+    Frames both ways are an 8-byte big-endian length and that many bytes of JSON. Each call
+    gets fresh globals (`run`), a fresh decimal context and its own CPU allowance below the
+    worker's lifetime budget; the envelope says `"retire": true` once the budget cannot cover
+    another call, and the parent then replaces the worker. The parent also replaces it after
+    any failure, so whatever a failing call left behind is never seen by the next one.
+    """
+    while True:
+        header = read_exact(FRAME_HEADER_BYTES)
+        if header is None:
+            return
+        raw = read_exact(int.from_bytes(header, "big"))
+        if raw is None:
+            return
+        allow_cpu(settings["cpu_seconds"])
+        decimal.setcontext(decimal.Context())
+        envelope = answer(restricted, views, settings, raw, retire=not can_afford(settings))
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        write_stdout(len(envelope).to_bytes(FRAME_HEADER_BYTES, "big") + envelope)
+
+
+def read_exact(size: int) -> bytes | None:
+    """`size` bytes from stdin, or None when it closes first."""
+    data = bytearray()
+    while len(data) < size:
+        chunk = os.read(0, min(size - len(data), 1 << 20))
+        if not chunk:
+            return None
+        data += chunk
+    return bytes(data)
+
+
+def cpu_used() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def allow_cpu(seconds: int) -> None:
+    """Give the next call `seconds` of CPU time: SIGPROF (whose default action ends the
+    process) fires once this process has used that much more. RLIMIT_CPU counts whole
+    seconds of the worker's life, so the per-call limit is this interval timer, with the
+    rlimit as the lifetime fence behind it."""
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+
+
+def can_afford(settings: dict) -> bool:
+    """Whether the worker's CPU budget (the hard limit) still covers a whole call."""
+    return cpu_used() + settings["cpu_seconds"] + 1 < settings["cpu_budget"]
 
 
 def load_restricted_python(path: list[str]) -> types.SimpleNamespace:
@@ -197,7 +260,9 @@ def apply_limits(settings: dict) -> None:
     os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     cpu = settings["cpu_seconds"]
     # SIGXCPU at the soft limit ends the process; the hard limit is SIGKILL one second later.
-    lower_limit(resource.RLIMIT_CPU, cpu, cpu + 1)
+    # A pool worker's CPU rlimit is its lifetime budget instead (`allow_cpu` limits each call).
+    budget = settings.get("cpu_budget")
+    lower_limit(resource.RLIMIT_CPU, *((budget, budget + 1) if budget else (cpu, cpu + 1)))
     memory = settings["memory_mb"] * 1024 * 1024
     lower_limit(resource.RLIMIT_AS, memory, memory)
     lower_limit(resource.RLIMIT_NOFILE, 3, 3)
@@ -215,10 +280,10 @@ def lower_limit(limit: int, soft: int, hard: int) -> None:
     resource.setrlimit(limit, (soft, hard))
 
 
-def run(restricted: types.SimpleNamespace, views: dict, settings: dict) -> object:
+def run(restricted: types.SimpleNamespace, views: dict, settings: dict, raw: bytes) -> object:
     memory_message = f"transformer exceeded the {settings['memory_mb']} MB memory limit"
     try:
-        request = json.loads(sys.stdin.buffer.read())
+        request = json.loads(raw)
     except MemoryError:
         raise Failure(memory_message) from None
     kind, code = request["kind"], request["code"]
@@ -248,9 +313,10 @@ def run(restricted: types.SimpleNamespace, views: dict, settings: dict) -> objec
         failure = describe_exception(exc, code)
     if failure is not None:
         raise Failure(failure)
-    if kind == "ingestion" and isinstance(result, list) and len(result) > settings["max_points"]:
+    points = result.get("points") if isinstance(result, dict) else result
+    if kind == "ingestion" and isinstance(points, list) and len(points) > settings["max_points"]:
         raise Failure(
-            f"invalid output: {len(result):,} points is more than the limit of "
+            f"invalid output: {len(points):,} points is more than the limit of "
             f"{settings['max_points']:,}"
         )
     return result

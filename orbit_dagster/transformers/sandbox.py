@@ -14,17 +14,21 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from orbit_dagster.transformers.errors import TransformerError
 from orbit_dagster.transformers.validation import (
     validate_chart_output,
-    validate_ingestion_output,
+    validate_ingestion_report,
 )
+
+if TYPE_CHECKING:
+    # Only a type here: pool.py builds on this module.
+    from orbit_dagster.transformers.pool import SandboxPool
 
 CHILD_SCRIPT = Path(__file__).with_name("_sandbox_child.py")
 # Room on stdout for the JSON envelope around a result of max_output_bytes.
@@ -55,6 +59,15 @@ class SandboxLimits:
             raise ValueError("SandboxLimits.cpu_seconds must be a whole number (setrlimit)")
 
 
+@dataclass(frozen=True)
+class IngestionResult:
+    """Validated points, and the entries the transformer skipped by reason (e.g.
+    `{"no usable date": 2}`), for the step log; empty when the code reports none."""
+
+    points: list[dict[str, Any]]
+    skipped: dict[str, int]
+
+
 def run_transformer(
     code: str,
     data: Any,
@@ -62,41 +75,83 @@ def run_transformer(
     *,
     kind: Literal["ingestion", "chart"],
     limits: SandboxLimits | None = None,
+    pool: "SandboxPool | None" = None,
 ) -> list[dict[str, Any]] | dict[str, Any]:
     """Run `transform(data, config)` from `code` in the sandbox; return its validated output.
 
     kind="ingestion": a list of points `{"date": "YYYY-MM-DDTHH:MM:SSZ", "value": float,
-    "dimensions": dict[str, str] | None}`; kind="chart": a Vega-Lite spec. Every failure of
-    the code, of the limits or of validation raises TransformerError.
+    "dimensions": dict[str, str] | None}` (`run_ingestion` also gives the skipped counts);
+    kind="chart": a Vega-Lite spec. It runs in a new child process, or in a warm worker of
+    `pool` (whose limits then apply). Every failure of the code, of the limits or of
+    validation raises TransformerError.
     """
-    if kind not in ("ingestion", "chart"):
+    if kind == "ingestion":
+        return run_ingestion(code, data, config, limits=limits, pool=pool).points
+    if kind != "chart":
         raise ValueError(f"kind must be 'ingestion' or 'chart', not {kind!r}")
-    limits = limits or SandboxLimits()
+    result, limits = _execute("chart", code, data, config, limits, pool)
+    return validate_chart_output(result, max_bytes=limits.max_output_bytes)
+
+
+def run_ingestion(
+    code: str,
+    payload: Any,
+    config: Mapping[str, Any] | None = None,
+    *,
+    limits: SandboxLimits | None = None,
+    pool: "SandboxPool | None" = None,
+) -> IngestionResult:
+    """Run an ingestion transformer in the sandbox: its validated points and skipped counts."""
+    result, limits = _execute("ingestion", code, payload, config, limits, pool)
+    points, skipped = validate_ingestion_report(result, max_points=limits.max_points)
+    return IngestionResult(points, skipped)
+
+
+def _execute(
+    kind: str,
+    code: str,
+    data: Any,
+    config: Mapping[str, Any] | None,
+    limits: SandboxLimits | None,
+    pool: "SandboxPool | None",
+) -> tuple[Any, SandboxLimits]:
+    """The child's raw result, and the limits it ran under."""
+    request = _request(kind, code, data, config)
+    if pool is None:
+        limits = limits or SandboxLimits()
+        return _run_child(request, limits), limits
+    if limits is not None and limits != pool.limits:
+        raise ValueError("a pooled run uses the pool's limits; give limits to SandboxPool")
+    return pool.execute(request), pool.limits
+
+
+def _request(kind: str, code: str, data: Any, config: Mapping[str, Any] | None) -> bytes:
     try:
-        request = json.dumps(
+        return json.dumps(
             {"kind": kind, "code": code, "data": data, "config": dict(config or {})}
         ).encode()
     except (TypeError, ValueError) as exc:
         raise TransformerError(f"the transformer's input is not JSON-serialisable: {exc}") from None
-    result = _run_child(request, limits)
-    if kind == "ingestion":
-        return validate_ingestion_output(result, max_points=limits.max_points)
-    return validate_chart_output(result, max_bytes=limits.max_output_bytes)
 
 
-def _run_child(request: bytes, limits: SandboxLimits) -> Any:
+def child_command(limits: SandboxLimits, **settings: Any) -> list[str]:
+    """The command line of a sandbox child with these limits (`settings`: e.g. worker mode)."""
     settings = {
         "path": _restricted_python_path(),
         "cpu_seconds": limits.cpu_seconds,
         "memory_mb": limits.memory_mb,
         "max_output_bytes": limits.max_output_bytes,
         "max_points": limits.max_points,
+        **settings,
     }
     # -I: no PYTHON* variables, user site or script directory on sys.path; -S: no site-packages
     # or .pth hooks. The child gets RestrictedPython's directory explicitly instead, which works
     # whether or not orbit_dagster is installed.
-    command = [sys.executable, "-I", "-S", str(CHILD_SCRIPT), json.dumps(settings)]
-    stdout, stderr, returncode = _exchange(command, request, limits)
+    return [sys.executable, "-I", "-S", str(CHILD_SCRIPT), json.dumps(settings)]
+
+
+def _run_child(request: bytes, limits: SandboxLimits) -> Any:
+    stdout, stderr, returncode = _exchange(child_command(limits), request, limits)
     return _read_envelope(stdout, stderr, returncode, limits)
 
 
@@ -138,7 +193,7 @@ def _exchange(
             try:
                 returncode = child.wait(timeout=max(deadline - time.monotonic(), 0))
             except subprocess.TimeoutExpired:
-                raise _time_limit_error(limits) from None
+                raise time_limit_error(limits) from None
         finally:
             if child.returncode is None:
                 _kill_group(child)
@@ -162,7 +217,7 @@ def _pump(
         while selector.get_map():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise _time_limit_error(limits)
+                raise time_limit_error(limits)
             for key, _ in selector.select(remaining):
                 if key.fileobj is child.stdin:
                     try:
@@ -182,7 +237,7 @@ def _pump(
                 elif key.fileobj is child.stdout:
                     stdout_size += len(data)
                     if stdout_size > stdout_limit:
-                        raise _output_limit_error(limits)
+                        raise output_limit_error(limits)
                     stdout.append(data)
                 else:
                     stderr = (stderr + data)[-STDERR_TAIL_BYTES:]
@@ -199,19 +254,32 @@ def _kill_group(child: subprocess.Popen) -> None:
 
 def _read_envelope(stdout: bytes, stderr: bytes, returncode: int, limits: SandboxLimits) -> Any:
     if returncode < 0:
-        raise _signal_error(-returncode, stderr, limits)
+        raise exit_error(returncode, stderr, limits)
     try:
         envelope = json.loads(stdout)
-        ok = envelope["ok"]
-    except (ValueError, TypeError, KeyError):
-        raise _crash_error(f"exit code {returncode}", stderr, limits) from None
-    if not ok:
+    except ValueError:
+        raise exit_error(returncode, stderr, limits) from None
+    return open_envelope(envelope, lambda: exit_error(returncode, stderr, limits))
+
+
+def open_envelope(envelope: Any, malformed: Callable[[], TransformerError]) -> Any:
+    """The result in a child's answer; its error as TransformerError; `malformed()` if neither."""
+    if not isinstance(envelope, dict) or "ok" not in envelope:
+        raise malformed()
+    if not envelope["ok"]:
         raise TransformerError(envelope["error"])
     return envelope["result"]
 
 
+def exit_error(returncode: int, stderr: bytes, limits: SandboxLimits) -> TransformerError:
+    """Why a child ended without a usable answer: a limit's signal, or a crash."""
+    if returncode < 0:
+        return _signal_error(-returncode, stderr, limits)
+    return _crash_error(f"exit code {returncode}", stderr, limits)
+
+
 def _signal_error(number: int, stderr: bytes, limits: SandboxLimits) -> TransformerError:
-    if number == signal.SIGXCPU:
+    if number in (signal.SIGXCPU, signal.SIGPROF):  # the rlimit, or a pool worker's timer
         return TransformerError(f"transformer exceeded the {limits.cpu_seconds} s CPU time limit")
     if number == signal.SIGKILL:
         # Not our kill (that is reported as a time or output limit): the kernel's, which on a
@@ -238,11 +306,11 @@ def _crash_error(how: str, stderr: bytes, limits: SandboxLimits) -> TransformerE
     )
 
 
-def _time_limit_error(limits: SandboxLimits) -> TransformerError:
+def time_limit_error(limits: SandboxLimits) -> TransformerError:
     return TransformerError(f"transformer exceeded the {limits.wall_seconds:g} s time limit")
 
 
-def _output_limit_error(limits: SandboxLimits) -> TransformerError:
+def output_limit_error(limits: SandboxLimits) -> TransformerError:
     return TransformerError(
         f"transformer output exceeded the {limits.max_output_bytes:,}-byte limit"
     )

@@ -22,6 +22,27 @@ POINT_KEYS = ("date", "value", "dimensions")
 CHART_VIEW_KEYS = ("mark", "layer", "concat", "hconcat", "vconcat", "facet", "repeat")
 
 
+def validate_ingestion_report(
+    output: Any, *, max_points: int
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The points and the skipped-entry counts of an ingestion transformer's output.
+
+    A transformer returns a list of points, or `{"points": [...], "skipped": {reason: count}}`
+    to also report the entries it skipped (the built-in generator's code does).
+    """
+    if isinstance(output, Mapping) and "points" in output:
+        unexpected = [key for key in output if key not in ("points", "skipped")]
+        if unexpected:
+            raise TransformerError(
+                f"invalid output: unexpected keys {unexpected!r:.200} beside points and skipped"
+            )
+        return (
+            validate_ingestion_output(output["points"], max_points=max_points),
+            _validate_skipped(output.get("skipped")),
+        )
+    return validate_ingestion_output(output, max_points=max_points), {}
+
+
 def validate_ingestion_output(output: Any, *, max_points: int) -> list[dict[str, Any]]:
     """Points as `{"date": "YYYY-MM-DDTHH:MM:SSZ", "value": float, "dimensions": dict | None}`."""
     if not isinstance(output, list):
@@ -107,6 +128,27 @@ def _parse_iso(text: str) -> dt.datetime:
         return isoparse(text)
     except (ValueError, OverflowError):
         raise ValueError(f"{text!r:.100} is not an ISO-8601 date") from None
+
+
+def _validate_skipped(raw: Any) -> dict[str, int]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or len(raw) > 100:
+        raise TransformerError(
+            "invalid output: 'skipped' must be a dict of at most 100 reasons to counts, "
+            f"got {_describe(raw)}"
+        )
+    skipped = {}
+    for reason, count in raw.items():
+        if not isinstance(reason, str) or isinstance(count, bool) or not isinstance(count, int):
+            raise TransformerError(
+                f"invalid output: 'skipped' must map reasons to counts, got {reason!r:.100}: "
+                f"{count!r:.100}"
+            )
+        if count < 0:
+            raise TransformerError(f"invalid output: skipped count {count} is negative")
+        skipped[reason[:200]] = count
+    return skipped
 
 
 def _validate_point(index: int, item: Any) -> dict[str, Any]:

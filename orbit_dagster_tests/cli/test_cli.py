@@ -1,28 +1,12 @@
 """The `orbit` command as a user runs it: a real subprocess on the embedded SQLite default."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from orbit_dagster.sources import SAMPLES
 from orbit_dagster.store import Store
-
-ORBIT = [sys.executable, "-m", "orbit_dagster.cli"]
-
-
-@pytest.fixture
-def run_orbit(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("ORBIT_DATABASE_URL", "DAGSTER_HOME")}
-    env["ORBIT_DATA_DIR"] = str(tmp_path / "data")
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*ORBIT, *args], env=env, capture_output=True, text=True, timeout=180)
-
-    return run
 
 
 def test_demo_refreshes_every_sample_and_prints_points(run_orbit, tmp_path):

@@ -1,9 +1,7 @@
 """`orbit documents` as a user runs it: a subprocess against moto's S3 and the local Veryfi."""
 
+import functools
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -16,21 +14,10 @@ from orbit_dagster_tests.documents.fixtures import (
 
 __all__ = ["document_servers", "s3_server"]  # fixtures used by the tests below
 
-ORBIT = [sys.executable, "-m", "orbit_dagster.cli", "documents"]
-
 
 @pytest.fixture
-def orbit(tmp_path):
-    def run(*args: str, drop: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("ORBIT_DATABASE_URL", "DAGSTER_HOME") and not k.startswith(drop)
-        }
-        env["ORBIT_DATA_DIR"] = str(tmp_path / "data")
-        return subprocess.run([*ORBIT, *args], env=env, capture_output=True, text=True, timeout=120)
-
-    return run
+def orbit(run_orbit):
+    return functools.partial(run_orbit, "documents")
 
 
 def test_submit_twice_list_and_show(orbit, document_servers, tmp_path):

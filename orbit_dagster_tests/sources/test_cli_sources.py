@@ -3,25 +3,17 @@ them: the metric stores the variable's name, and the token is nowhere under the 
 nor in the command's output, even when the service echoes it back in an error.
 """
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from orbit_dagster_tests.sources.fake_apis import Reply, fake_apis
 
-ORBIT = [sys.executable, "-m", "orbit_dagster.cli"]
 TOKEN = "ghp_cli_secret_token_5a4b3c"
 
 
-def test_github_metric_through_the_cli_keeps_the_token_out_of_everything(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("ORBIT_DATABASE_URL", "DAGSTER_HOME")}
-    env.update(ORBIT_DATA_DIR=str(tmp_path / "data"), GITHUB_TOKEN=TOKEN)
-
+def test_github_metric_through_the_cli_keeps_the_token_out_of_everything(tmp_path, run_orbit):
     def orbit(*args: str) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [*ORBIT, *args], env=env, capture_output=True, text=True, timeout=180
-        )
+        result = run_orbit(*args, extra_env={"GITHUB_TOKEN": TOKEN})
         assert TOKEN not in result.stdout + result.stderr
         return result
 

@@ -14,6 +14,7 @@ from orbit_dagster.transformers import (
     GenerationError,
     generate_chart_code,
     generate_ingestion_code,
+    run_ingestion,
     run_transformer,
 )
 
@@ -248,7 +249,12 @@ def test_object_without_history_becomes_a_snapshot_dated_at_run_time():
         ),
         (["x", "y"], "top level is a list of 2 items (strings); no list of records"),
         ("just text", "top level is a string"),
-        ([["2026-10-01", 1], ["2026-10-02", 2]], "the 2 rows at the top level have no header row"),
+        ([[1, 2], [3, 4]], "the 2 rows at the top level have no header row"),
+        ({"data": [1, 2, 3]}, "no list of records with a date-like field and no numeric field"),
+        (
+            {"t": ["2026-10-01", "2026-10-02"], "v": [1]},
+            "the 2 dates at 't' have no list of values beside them",
+        ),
     ],
 )
 def test_payload_without_series_raises_generation_error_saying_what_was_found(payload, message):
@@ -298,3 +304,30 @@ def test_chart_of_a_single_point_is_a_big_number():
 
 def test_generator_name_is_recorded():
     assert BUILTIN_GENERATOR == "builtin-v1"
+
+
+def test_chart_of_one_date_across_categories_is_bars():
+    points = [
+        {"date": "2026-10-01T00:00:00Z", "value": 5.0, "dimensions": {"country": "DE"}},
+        {"date": "2026-10-01T00:00:00Z", "value": 7.0, "dimensions": {"country": "FR"}},
+    ]
+    spec = chart_for(points, name="Revenue by country")
+    assert spec["mark"] == {"type": "bar"}
+    assert spec["encoding"]["x"] == {"field": "series", "type": "nominal", "title": "country"}
+    assert spec["encoding"]["y"]["title"] == "Revenue by country"
+
+
+def test_generated_ingestion_code_reports_skipped_entries():
+    payload = [
+        {"date": "2026-10-01", "value": 1},
+        {"date": "2026-10-02", "value": 2},
+        {"date": "2026-10-02", "value": "-"},
+        {"date": "soon", "value": 3},
+        {"value": 4},
+    ]
+    code = generate_ingestion_code(payload, template="file", name="m")
+    result = run_ingestion(code, payload)
+    assert [point["value"] for point in result.points] == [1.0, 2.0]
+    assert result.skipped == {"no usable date": 2, "no usable value": 1}
+    # run_transformer keeps returning just the points.
+    assert run_transformer(code, payload, kind="ingestion") == result.points

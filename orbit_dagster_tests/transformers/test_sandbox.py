@@ -1,5 +1,8 @@
 """The sandbox, attacked for real: every hostile transformer ends in a TransformerError with a
-clear message, within the limits, and the test process itself is left as it was."""
+clear message, within the limits, and the test process itself is left as it was.
+
+Every test through `run`/`fails` runs twice: in a new child per execution, and in a warm
+`SandboxPool` worker (one pool per test, reused by every call the test makes)."""
 
 import os
 import resource
@@ -11,15 +14,41 @@ from pathlib import Path
 
 import pytest
 
-from orbit_dagster.transformers import SandboxLimits, TransformerError, run_transformer, sandbox
+from orbit_dagster.transformers import (
+    SandboxLimits,
+    SandboxPool,
+    TransformerError,
+    run_transformer,
+    sandbox,
+)
 
 # Small limits keep the hostile tests fast.
 LIMITS = SandboxLimits(wall_seconds=2, cpu_seconds=1, memory_mb=256, max_output_bytes=1_000_000)
 RLIMITS = ("RLIMIT_CPU", "RLIMIT_AS", "RLIMIT_NOFILE", "RLIMIT_FSIZE", "RLIMIT_NPROC")
 
 
+# The execution path of the running test and, on the pooled path, its pools by limits.
+CURRENT = {"path": "spawn"}
+POOLS: dict[SandboxLimits, SandboxPool] = {}
+
+
+@pytest.fixture(autouse=True, params=["spawn", "pool"])
+def executor(request, process_is_left_unaffected):
+    """Which path `run` takes; the pools are closed before the process check looks at fds."""
+    CURRENT["path"] = request.param
+    yield request.param
+    for pool in POOLS.values():
+        pool.close()
+    POOLS.clear()
+    CURRENT["path"] = "spawn"
+
+
 def run(body, data=None, config=None, *, kind="ingestion", limits=LIMITS):
-    return run_transformer(textwrap.dedent(body), data, config, kind=kind, limits=limits)
+    code = textwrap.dedent(body)
+    if CURRENT["path"] == "pool":
+        pool = POOLS.setdefault(limits, SandboxPool(size=1, limits=limits))
+        return run_transformer(code, data, config, kind=kind, pool=pool)
+    return run_transformer(code, data, config, kind=kind, limits=limits)
 
 
 def fails(body, *, kind="ingestion", limits=LIMITS) -> str:
@@ -29,7 +58,7 @@ def fails(body, *, kind="ingestion", limits=LIMITS) -> str:
     return str(caught.value)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def process_is_left_unaffected():
     """Whatever the transformer did, this process keeps its limits, directory and descriptors."""
     limits = {name: resource.getrlimit(getattr(resource, name)) for name in RLIMITS}

@@ -9,6 +9,7 @@ from orbit_dagster.transformers import TransformerError
 from orbit_dagster.transformers.validation import (
     validate_chart_output,
     validate_ingestion_output,
+    validate_ingestion_report,
 )
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
@@ -151,4 +152,30 @@ def test_valid_chart_spec_is_returned_unchanged():
 def test_invalid_chart_specs_are_rejected(spec, message):
     with pytest.raises(TransformerError) as caught:
         validate_chart_output(spec, max_bytes=1_000)
+    assert message in str(caught.value)
+
+
+def test_a_report_gives_points_and_skipped_counts():
+    point = {"date": "2026-10-01", "value": 1}
+    points, skipped = validate_ingestion_report(
+        {"points": [point], "skipped": {"no usable date": 2}}, max_points=10
+    )
+    assert points == [{"date": "2026-10-01T00:00:00Z", "value": 1.0, "dimensions": None}]
+    assert skipped == {"no usable date": 2}
+    assert validate_ingestion_report([point], max_points=10) == (points, {})
+
+
+@pytest.mark.parametrize(
+    ("report", "message"),
+    [
+        ({"points": [], "extra": 1}, "unexpected keys ['extra'] beside points and skipped"),
+        ({"points": [], "skipped": [1]}, "'skipped' must be a dict"),
+        ({"points": [], "skipped": {"x": "2"}}, "'skipped' must map reasons to counts"),
+        ({"points": [], "skipped": {"x": -1}}, "skipped count -1 is negative"),
+        ({"points": {"date": "2026-10-01"}}, "must return a list of points, got dict"),
+    ],
+)
+def test_invalid_reports_are_rejected(report, message):
+    with pytest.raises(TransformerError) as caught:
+        validate_ingestion_report(report, max_points=10)
     assert message in str(caught.value)

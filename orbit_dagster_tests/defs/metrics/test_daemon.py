@@ -45,12 +45,16 @@ def test_daemon_turns_a_new_metric_into_a_partition_with_points(tmp_path):
         assert added.returncode == 0, added.stderr
         store = Store(f"sqlite:///{tmp_path / 'data' / 'orbit.sqlite3'}")
         deadline = time.monotonic() + DEADLINE_SECONDS
-        while time.monotonic() < deadline and store.count_points("daemon-metric") < 5:
+        # Done when the whole refresh has finished (its last step sets last_fetched_at).
+        while (
+            time.monotonic() < deadline and not store.get_metric("daemon-metric")["last_fetched_at"]
+        ):
             assert daemon.poll() is None, log_path.read_text()[-3000:]
             time.sleep(1)
         assert store.count_points("daemon-metric") == 5, log_path.read_text()[-3000:]
         metric = store.get_metric("daemon-metric")
-        assert metric["last_fetched_at"] is not None and metric["refresh_status"] is None
+        assert metric["refresh_status"] is None and metric["last_error"] is None
+        assert store.get_chart_config("daemon-metric") is not None
     finally:
         os.killpg(daemon.pid, signal.SIGTERM)
         daemon.wait(timeout=30)

@@ -1,0 +1,240 @@
+"""Payload inspection: the scalar fields of records and which of them date or measure them.
+
+A field is a dotted path to a scalar (`commit.author.date`, `metricValues.0.value`). Names
+decide between candidates; values decide whether a field is a date or a number at all, judged
+with the generated code's own `parse_date` and `to_number` (`runtime.sample_*`).
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from orbit_dagster.transformers.builtin.runtime import RUNTIME, sample_date, sample_number
+
+# Records are searched this deep for fields, envelopes this deep for records.
+MAX_DEPTH = 4
+# Enough records to judge which fields are dates and numbers; the rest add nothing.
+SAMPLE_RECORDS = 200
+# Short lists inside a record (GA4's `metricValues`) are read by index up to this length.
+INDEXED_ITEMS = 10
+
+# Field names that say "this is the time", best first; compared lower-case without _ or -.
+DATE_NAMES = (
+    "date",
+    "timestamp",
+    "datetime",
+    "time",
+    "day",
+    "ts",
+    "period",
+    "createdat",
+    "created",
+    "occurredat",
+    "recordedat",
+    "eventtime",
+    "starttime",
+    "start",
+    "publishedat",
+    "pubdate",
+    "updatedat",
+)
+# Field names that say "this is the measurement", best first (same comparison).
+VALUE_NAMES = (
+    "value",
+    "count",
+    "total",
+    "amount",
+    "sum",
+    "quantity",
+    "qty",
+    "score",
+    "metric",
+    "y",
+    "avg",
+    "average",
+    "mean",
+    "revenue",
+    "price",
+    "views",
+    "visits",
+    "visitors",
+    "pageviews",
+    "users",
+    "sessions",
+    "clicks",
+    "downloads",
+    "signups",
+)
+# Numbers that identify or place a record rather than measure it.
+NOT_VALUE_NAMES = ("id", "pk", "uuid", "number", "index", "year", "month", "week", "hour")
+NOT_VALUE_SUFFIX = re.compile(r"(_id|[a-z0-9]Id|_at)$")
+# Epoch numbers are dates only in this range (2001 to 2096, in seconds), so a `time` of 12.5
+# (a duration) is not mistaken for one.
+EPOCH_SECONDS = (1e9, 4e9)
+# Text that is a date by its look alone: ISO dates, also compact (GA4's "20261001").
+ISO_DATE_START = re.compile(r"(19|20)\d\d(-\d\d-\d\d|(0[1-9]|1[0-2])\d\d$)")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One candidate column: where it is, the name to judge it by, and its non-null values."""
+
+    path: str
+    name: str
+    values: list[Any]
+
+
+def record_fields(records: list[Any]) -> list[Field]:
+    """Every dotted path to a scalar in the records, in first-seen order."""
+    values: dict[str, list[Any]] = {}
+    for record in records[:SAMPLE_RECORDS]:
+        if isinstance(record, dict):
+            _collect_scalars(record, "", values, 0)
+    return [Field(path, _field_name(path), found) for path, found in values.items()]
+
+
+def field_at(records: list[Any], path: str) -> Field:
+    """The values at `path` (which may index lists) of the records, as one field."""
+    found = [RUNTIME["get_path"](record, path) for record in records[:SAMPLE_RECORDS]]
+    return Field(path, _field_name(path), [value for value in found if value is not None])
+
+
+def _field_name(path: str) -> str:
+    # The name that says what a field is: "metricValues.0.value" is a "value".
+    return next(part for part in reversed(path.split(".")) if not part.isdigit())
+
+
+def _collect_scalars(obj: Any, prefix: str, values: dict[str, list[Any]], depth: int) -> None:
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj[:INDEXED_ITEMS])
+    for key, value in items:
+        if isinstance(key, str) and not addressable(key):
+            continue
+        path = f"{prefix}{key}"
+        if isinstance(value, dict | list):
+            if depth < MAX_DEPTH:
+                _collect_scalars(value, path + ".", values, depth + 1)
+        else:
+            found = values.setdefault(path, [])
+            if value is not None:
+                found.append(value)
+
+
+def addressable(key: Any) -> bool:
+    """Keys a dotted path can name (get_path splits on dots and reads digits as indexes)."""
+    return isinstance(key, str) and key != "" and "." not in key and not key.isdigit()
+
+
+def choose_date(fields: list[Field], size: int) -> str | None:
+    """The best-named field whose values mostly are dates, else the first such field."""
+    best = None
+    for order, field in enumerate(fields):
+        rank = rank_of(field.name, DATE_NAMES)
+        by_name = rank is not None or sounds_like_time(field.name)
+        dates = sum(is_date_value(value, by_name=by_name) for value in field.values)
+        if dates == 0 or dates * 2 < size:
+            continue
+        score = (rank if rank is not None else len(DATE_NAMES) + (not by_name), order)
+        if best is None or score < best[0]:
+            best = (score, field.path)
+    return None if best is None else best[1]
+
+
+def choose_value(fields: list[Field], size: int, excluded: set[str | None]) -> str | None:
+    """The measured field: the best-named numeric one, else the first numeric field at the top
+    of the record that is not an id.
+
+    Nested numbers (`commit.comment_count`) are details of a record rather than its measure,
+    so only an exact name (`value`) makes them count; a top-level name may also end in one
+    (`total_price`). Fields inside lists (`line_items.0.quantity`) come last.
+    """
+    named = []
+    for order, field in enumerate(fields):
+        if field.path in excluded or not mostly_numeric(field.values, size):
+            continue
+        rank = rank_of(field.name, VALUE_NAMES)
+        if rank is None and "." not in field.path:
+            rank = _suffix_rank(field.name)
+        if rank is not None:
+            named.append((in_list(field.path), rank, order, field.path))
+    if named:
+        return min(named)[-1]
+    for field in fields:
+        if (
+            field.path not in excluded
+            and "." not in field.path
+            and not is_identifier_name(field.name)
+            and mostly_numeric(field.values, size)
+            and all(isinstance(value, int | float) for value in field.values)
+        ):
+            return field.path
+    return None
+
+
+def _suffix_rank(name: str) -> int | None:
+    normalised = re.sub(r"[^a-z0-9]", "", name.lower())
+    ranks = [rank for rank, known in enumerate(VALUE_NAMES) if normalised.endswith(known)]
+    # Ranked after every exact name; "y" alone is too short to say anything as an ending.
+    return len(VALUE_NAMES) + min(ranks) if ranks and normalised[-1:] != "y" else None
+
+
+def in_list(path: str) -> bool:
+    """Whether the path goes through a list index (`line_items.0.quantity`)."""
+    return any(part.isdigit() for part in path.split("."))
+
+
+def distinguishing_labels(fields: list[Field], count: int) -> list[str]:
+    """The fewest text fields, in order, whose values together tell `count` items apart
+    (Datadog's `scope`, Prometheus's `metric.instance`); none for a single item."""
+    chosen: list[Field] = []
+    for field in fields:
+        if count < 2 or len(set(zip(*(f.values for f in chosen), strict=False))) >= count:
+            break
+        texts = field.values
+        if len(texts) == count and all(isinstance(v, str) for v in texts) and len(set(texts)) > 1:
+            chosen.append(field)
+    return [field.path for field in chosen]
+
+
+def is_date_value(value: Any, *, by_name: bool) -> bool:
+    """A date, judged strictly unless the field's name already says it holds times."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not by_name and ISO_DATE_START.match(text) is None:
+            return False
+        return sample_date(text) is not None
+    if isinstance(value, int | float) and not isinstance(value, bool) and by_name:
+        seconds = value / 1000 if abs(value) >= 100_000_000_000 else value
+        return EPOCH_SECONDS[0] <= seconds <= EPOCH_SECONDS[1]
+    return False
+
+
+def is_epoch(value: Any) -> bool:
+    """A number that can only be an epoch time (used where no field name vouches for it)."""
+    return is_date_value(value, by_name=True) and not isinstance(value, str)
+
+
+def mostly_numeric(values: list[Any], size: int) -> bool:
+    numbers = sum(sample_number(value) is not None for value in values)
+    return numbers > 0 and numbers * 2 >= size and numbers * 5 >= len(values) * 4
+
+
+def all_numeric(values: list[Any]) -> bool:
+    return bool(values) and all(sample_number(value) is not None for value in values)
+
+
+def rank_of(name: str, names: tuple[str, ...]) -> int | None:
+    normalised = re.sub(r"[^a-z0-9]", "", name.lower())
+    return names.index(normalised) if normalised in names else None
+
+
+def sounds_like_time(name: str) -> bool:
+    lowered = name.lower()
+    return "date" in lowered or "time" in lowered or bool(re.search(r"(_at|[a-z]At)$", name))
+
+
+def is_identifier_name(name: str) -> bool:
+    return (
+        rank_of(name, NOT_VALUE_NAMES) is not None
+        or rank_of(name, DATE_NAMES) is not None
+        or NOT_VALUE_SUFFIX.search(name) is not None
+    )

@@ -1,0 +1,136 @@
+"""Rendering generated ingestion code: the docstring, the constants a person can edit, the
+`entries(payload)` of the series' shape, then the shared helpers and `transform`."""
+
+import json
+from typing import Any
+
+from orbit_dagster.transformers.builtin.runtime import HELPERS, IMPORTS, TRANSFORM
+from orbit_dagster.transformers.builtin.series import Series
+
+# `entries(payload)` per shape: it yields (raw date, raw value, dimensions) for `transform`.
+ENTRIES = {
+    "records": '''
+
+def entries(payload):
+    """Date, value and dimensions of each record; a record counts as 1 without VALUE_PATH."""
+    for record in as_list(get_path(payload, RECORDS_PATH)):
+        value = 1 if VALUE_PATH is None else get_path(record, VALUE_PATH)
+        yield get_path(record, DATE_PATH), value, dimensions_of(record)
+''',
+    "table": '''
+
+def entries(payload):
+    """Date, value and dimensions of each row (the first row names the columns)."""
+    rows = as_list(get_path(payload, TABLE_PATH))
+    header = [str(name).strip() for name in rows[0]] if rows else []
+    for row in rows[1:]:
+        # Not strict: Sheets leaves out the empty cells at the end of a row.
+        cells = dict(zip(header, as_list(row), strict=False))
+        dimensions = dimensions_of(cells)
+        if not VALUE_COLUMNS:
+            yield cells.get(DATE_COLUMN), 1, dimensions
+        for column in VALUE_COLUMNS:
+            series = dimensions
+            if len(VALUE_COLUMNS) > 1:
+                series = dimensions + (("series", column),)  # one series per column
+            yield cells.get(DATE_COLUMN), cells.get(column), series
+''',
+    "pairs": '''
+
+def entries(payload):
+    """Date, value and dimensions of each [time, value] pair, series by series."""
+    if SERIES_PATH is None:
+        every_series = [payload]
+    else:
+        every_series = as_list(get_path(payload, SERIES_PATH))
+    for series in every_series:
+        dimensions = dimensions_of(series)
+        for pair in as_list(get_path(series, PAIRS_PATH)):
+            yield get_path(pair, "0"), get_path(pair, "1"), dimensions
+''',
+    "parallel": '''
+
+def entries(payload):
+    """Each date of DATES_PATH with the value at the same index of VALUES_PATH."""
+    values = as_list(get_path(payload, VALUES_PATH))
+    for index, raw_date in enumerate(as_list(get_path(payload, DATES_PATH))):
+        yield raw_date, get_path(values, str(index)), ()
+''',
+    "mapping": '''
+
+def entries(payload):
+    """Each date key and its value, of the object at MAPPING_PATH or of each object in it."""
+    mapping = get_path(payload, MAPPING_PATH)
+    if not isinstance(mapping, dict):
+        return
+    if SERIES_DIMENSION is None:
+        every_series = [((), mapping)]
+    else:
+        every_series = [
+            (((SERIES_DIMENSION, label(name)),), by_date) for name, by_date in mapping.items()
+        ]
+    for dimensions, by_date in every_series:
+        if isinstance(by_date, dict):
+            for raw_date, raw_value in by_date.items():
+                yield raw_date, raw_value, dimensions
+''',
+    "snapshot": '''
+
+def entries(payload):
+    """One entry: the number at VALUE_PATH, dated at the time of the run."""
+    now = datetime.datetime.now(datetime.UTC)
+    yield now.strftime("%Y-%m-%dT%H:%M:%SZ"), get_path(payload, VALUE_PATH), ()
+''',
+}
+
+
+def render_ingestion(series: Series, header: str) -> str:
+    """The whole generated module for `series`, under the docstring `header`."""
+    constants = "".join(constant(*item) for item in series.constants)
+    constants += constant(
+        "AGGREGATION", series.aggregation, "per period: count, sum, avg, last, max or min"
+    )
+    constants += constant(
+        "GRANULARITY", series.granularity, "hour, day, week, month; None: exact times"
+    )
+    if series.shape not in ("records", "table", "pairs"):
+        constants += constant("DIMENSIONS", [], "this shape has no fields to label series by")
+    # What differs between shapes comes first; the shared helpers and transform close the code.
+    parts = [comment(series.summary), IMPORTS, constants, ENTRIES[series.shape], HELPERS]
+    return header + "".join(parts) + TRANSFORM
+
+
+def literal(value: Any) -> str:
+    """Python source for a constant, double-quoted like the rest of the generated code."""
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(item) for item in value) + "]"
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    # A JSON string (non-ASCII kept as is) is also a valid Python string literal.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def constant(name: str, value: Any, note: str = "") -> str:
+    return f"{name} = {literal(value)}" + (f"  # {note}" if note else "") + "\n"
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def docstring(title: str, description: str, provenance: str) -> str:
+    """The module docstring of generated code; the text is escaped so it cannot end it early."""
+    paragraphs = [title] + [line for line in (one_line(description), provenance) if line]
+    body = "\n\n".join(paragraphs).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return f'"""{body}\n"""\n\n'
+
+
+def comment(text: str) -> str:
+    """`text` as a block of # lines of at most 90 characters."""
+    lines, line = [], "#"
+    for word in text.split():
+        if len(line) + 1 + len(word) > 90:
+            lines.append(line)
+            line = "#"
+        line += " " + word
+    return "\n".join([*lines, line]) + "\n\n"

@@ -1,0 +1,170 @@
+"""The helper functions every generated ingestion transformer carries, as source text.
+
+Generated code reads dates and numbers with `parse_date` and `to_number` below. The generator
+judges sample values with the very same functions (`RUNTIME`, this source executed once
+in-process), so a field it picks is by construction one the generated code can read. The source
+imports only `datetime` and `math`, which the sandbox allows.
+"""
+
+from typing import Any
+
+IMPORTS = "import datetime\nimport math\n\n"
+
+# Shared by every shape: paths, dates, numbers, dimensions, periods and aggregation. Each shape
+# supplies `entries(payload)`, yielding (raw date, raw value, dimensions) for TRANSFORM.
+HELPERS = '''
+
+# Dates that are not ISO 8601: RFC 2822 (e-mail, RSS, HTTP headers), with and without weekday.
+RFC_2822_FORMATS = ("%a, %d %b %Y %H:%M:%S %z", "%d %b %Y %H:%M:%S %z", "%a, %d %b %Y %H:%M:%S %Z")
+
+
+def get_path(data, path):
+    """The value at a dotted path such as "commit.author.date" or "rows.0.value" (a number
+    indexes a list); None where it is missing."""
+    if not path:
+        return data
+    for key in path.split("."):
+        if isinstance(data, dict):
+            data = data.get(key)
+        elif isinstance(data, list) and key.isdigit() and int(key) < len(data):
+            data = data[int(key)]
+        else:
+            return None
+    return data
+
+
+def as_list(value):
+    """`value` if it is a list, else an empty list (a missing envelope yields no entries)."""
+    return value if isinstance(value, list) else []
+
+
+def parse_date(raw):
+    """An aware UTC datetime from ISO-8601 or RFC 2822 text or epoch seconds/milliseconds
+    (numbers or digit strings); else None."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        return None
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.isdigit() and len(text) in (10, 13):
+            return parse_date(int(text))  # epoch seconds or milliseconds as text
+        moment = read_date_text(text)
+        if moment is None:
+            return None
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=datetime.UTC)  # no zone given: UTC
+        return moment.astimezone(datetime.UTC)
+    # Epoch numbers this large are milliseconds (as seconds they would be past the year 5000).
+    seconds = raw / 1000 if abs(raw) >= 100_000_000_000 else raw
+    try:
+        return datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def read_date_text(text):
+    """A datetime from ISO-8601 text (also "20261001") or RFC 2822 text; else None."""
+    try:
+        return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    for layout in RFC_2822_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, layout)
+        except ValueError:
+            pass
+    return None
+
+
+def to_number(raw):
+    """A finite float from a number or numeric text such as "1,234.50"; else None."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        return None
+    if isinstance(raw, str):
+        raw = raw.strip().replace(",", "")  # commas are thousands separators
+    try:
+        number = float(raw)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def label(raw):
+    """A dimension value as text; entries without one get a label of their own."""
+    return "(none)" if raw is None or raw == "" else str(raw)
+
+
+def dimensions_of(item):
+    """The (name, label) pairs of the DIMENSIONS fields of one record or series."""
+    return tuple((path, label(get_path(item, path))) for path in DIMENSIONS)
+
+
+def period(moment):
+    """The start of the GRANULARITY period holding `moment`, as ISO-8601 UTC text."""
+    if GRANULARITY == "hour":
+        moment = moment.replace(minute=0, second=0, microsecond=0)
+    elif GRANULARITY in ("day", "week", "month"):
+        moment = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        if GRANULARITY == "week":
+            moment = moment - datetime.timedelta(days=moment.weekday())  # weeks start Monday
+        elif GRANULARITY == "month":
+            moment = moment.replace(day=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def aggregate(values):
+    """Combine the values of one period (and series) as AGGREGATION says."""
+    if AGGREGATION == "count":
+        return len(values)
+    if AGGREGATION == "avg":
+        return sum(values) / len(values)
+    if AGGREGATION == "last":
+        return values[-1]
+    if AGGREGATION == "max":
+        return max(values)
+    if AGGREGATION == "min":
+        return min(values)
+    return sum(values)
+'''
+
+
+# The end of every generated ingestion transformer.
+TRANSFORM = '''
+
+def transform(payload, config):
+    """One point per (period, dimensions), in time order, and the entries skipped, by reason."""
+    groups, skipped = {}, {}
+    for raw_date, raw_value, dimensions in entries(payload):
+        moment = parse_date(raw_date)
+        value = to_number(raw_value)
+        if moment is None or value is None:
+            reason = "no usable date" if moment is None else "no usable value"
+            skipped[reason] = skipped.get(reason, 0) + 1
+            continue
+        groups.setdefault((period(moment), dimensions), []).append(value)
+    points = [
+        {"date": date, "value": aggregate(values), "dimensions": dict(dimensions) or None}
+        for (date, dimensions), values in sorted(groups.items())
+    ]
+    return {"points": points, "skipped": skipped}
+'''
+
+
+def _load() -> dict[str, Any]:
+    # Our own constant source, executed once so the generator and the generated code share one
+    # definition of what a date and a number are (no hand-kept copy to drift apart).
+    namespace: dict[str, Any] = {}
+    exec(compile(IMPORTS + HELPERS, "<builtin runtime>", "exec"), namespace)
+    return namespace
+
+
+RUNTIME = _load()
+
+
+def sample_date(raw: Any) -> Any:
+    """What generated code would read as a date from `raw` (an aware datetime), or None."""
+    return RUNTIME["parse_date"](raw)
+
+
+def sample_number(raw: Any) -> float | None:
+    """What generated code would read as a number from `raw`, or None."""
+    return RUNTIME["to_number"](raw)

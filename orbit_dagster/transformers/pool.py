@@ -1,0 +1,202 @@
+"""A warm pool of sandbox workers, for running many transformers without a process start each.
+
+A sandbox child spends most of an execution starting Python and importing RestrictedPython
+(see `bench/transformer_exec.py`); a pool worker pays that once. Each worker is the same child
+as a one-off execution (`_sandbox_child.py` in worker mode): the same rlimits on memory,
+files and processes, RestrictedPython, allow-listed modules, fresh globals on every call, and
+a CPU allowance per call within a lifetime budget. This side keeps the wall-clock deadline and
+the output cap per call, and a worker is killed and replaced after any failure or timeout,
+after `max_calls` calls, and when its CPU budget runs low, so no call sees what a failing or
+earlier call left behind beyond the allow-listed modules themselves.
+
+Use: `with SandboxPool(size=4) as pool: run_ingestion(code, payload, pool=pool)`. It is safe
+to share between threads; a call waits for an idle worker when all `size` are busy.
+"""
+
+import json
+import os
+import queue
+import selectors
+import signal
+import subprocess
+import threading
+import time
+from typing import Any
+
+from orbit_dagster.transformers.errors import TransformerError
+from orbit_dagster.transformers.sandbox import (
+    CHUNK_BYTES,
+    ENVELOPE_BYTES,
+    STDERR_TAIL_BYTES,
+    SandboxLimits,
+    child_command,
+    exit_error,
+    open_envelope,
+    output_limit_error,
+    time_limit_error,
+)
+
+FRAME_HEADER_BYTES = 8
+# A worker's lifetime CPU budget, in calls' worth of the per-call CPU limit.
+CPU_BUDGET_CALLS = 20
+
+
+class SandboxPool:
+    """Up to `size` warm sandbox workers, all with `limits`, started as they are needed."""
+
+    def __init__(
+        self, size: int = 4, *, limits: SandboxLimits | None = None, max_calls: int = 1000
+    ) -> None:
+        if size < 1 or max_calls < 1:
+            raise ValueError("SandboxPool size and max_calls must be at least 1")
+        self.size = size
+        self.limits = limits or SandboxLimits()
+        self.max_calls = max_calls
+        self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._closed = False
+        for _ in range(size):
+            self._idle.put(None)  # a slot; its worker starts at first use
+
+    def execute(self, request: bytes) -> Any:
+        """The result of one request (as for a one-off child); TransformerError on failure."""
+        worker = self._idle.get()
+        try:
+            if self._closed:
+                raise TransformerError("the sandbox pool is closed")
+            if worker is not None and worker.process.poll() is not None:
+                worker.stop()  # it died while idle (e.g. the OOM killer): not this call's fault
+                worker = None
+            if worker is None:
+                worker = _Worker(self.limits)
+            result, retire = worker.call(request)
+            if retire or worker.calls >= self.max_calls:
+                worker.stop()
+                worker = None
+            return result
+        except BaseException:
+            if worker is not None:
+                worker.stop()  # any failure: never reuse a worker that saw it
+                worker = None
+            raise
+        finally:
+            self._idle.put(worker)
+
+    def close(self) -> None:
+        """Stop every worker; calls after this fail."""
+        with self._lock:
+            self._closed = True
+        for _ in range(self.size):
+            worker = self._idle.get()
+            if worker is not None:
+                worker.stop()
+        for _ in range(self.size):
+            self._idle.put(None)
+
+    def __enter__(self) -> "SandboxPool":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _Worker:
+    """One sandbox child in worker mode and the framing of its requests and answers."""
+
+    def __init__(self, limits: SandboxLimits) -> None:
+        self.limits = limits
+        self.calls = 0
+        budget = limits.cpu_seconds * CPU_BUDGET_CALLS
+        try:
+            self.process = subprocess.Popen(
+                child_command(limits, worker=True, cpu_budget=budget),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                close_fds=True,
+                env={},
+                cwd="/",
+                start_new_session=True,  # its own process group, killed as a whole
+            )
+        except OSError as exc:
+            raise TransformerError(f"could not start a sandbox worker: {exc}") from None
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            os.set_blocking(stream.fileno(), False)
+
+    def call(self, request: bytes) -> tuple[Any, bool]:
+        """(result, whether the worker asks to retire); TransformerError on any failure."""
+        self.calls += 1
+        deadline = time.monotonic() + self.limits.wall_seconds
+        answer, stderr = self._exchange(
+            len(request).to_bytes(FRAME_HEADER_BYTES, "big") + request, deadline
+        )
+        if answer is None:
+            raise self._death(stderr, deadline)
+        try:
+            envelope = json.loads(answer)
+        except ValueError:
+            raise TransformerError("a sandbox worker answered with malformed JSON") from None
+        result = open_envelope(
+            envelope, lambda: TransformerError("a sandbox worker answered without a result")
+        )
+        return result, bool(envelope.get("retire"))
+
+    def _exchange(self, frame: bytes, deadline: float) -> tuple[bytes | None, bytes]:
+        """Write the frame and read one answer frame, serving stdin, stdout and stderr together
+        so that neither side can block the other. None: the worker's stdout closed first."""
+        process = self.process
+        pending, received, stderr = memoryview(frame), bytearray(), b""
+        expected = None
+        limit = self.limits.max_output_bytes + ENVELOPE_BYTES
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdin, selectors.EVENT_WRITE)
+            selector.register(process.stdout, selectors.EVENT_READ)
+            selector.register(process.stderr, selectors.EVENT_READ)
+            while expected is None or len(received) < FRAME_HEADER_BYTES + expected:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise time_limit_error(self.limits)
+                for key, _ in selector.select(remaining):
+                    if key.fileobj is process.stdin:
+                        try:
+                            pending = pending[os.write(key.fd, pending[:CHUNK_BYTES]) :]
+                        except BlockingIOError:
+                            continue
+                        except BrokenPipeError:
+                            pending = pending[:0]  # it died; stdout's end says so
+                        if not pending:
+                            selector.unregister(process.stdin)
+                        continue
+                    data = os.read(key.fd, CHUNK_BYTES)
+                    if key.fileobj is process.stderr:
+                        if not data:
+                            selector.unregister(process.stderr)
+                        stderr = (stderr + data)[-STDERR_TAIL_BYTES:]
+                        continue
+                    if not data:
+                        return None, stderr
+                    received += data
+                    if expected is None and len(received) >= FRAME_HEADER_BYTES:
+                        expected = int.from_bytes(received[:FRAME_HEADER_BYTES], "big")
+                        if expected > limit:
+                            raise output_limit_error(self.limits)
+                    if len(received) > FRAME_HEADER_BYTES + limit:
+                        raise output_limit_error(self.limits)
+        return bytes(received[FRAME_HEADER_BYTES:]), stderr
+
+    def _death(self, stderr: bytes, deadline: float) -> TransformerError:
+        try:
+            returncode = self.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            return time_limit_error(self.limits)
+        return exit_error(returncode, stderr, self.limits)
+
+    def stop(self) -> None:
+        """Kill the worker's process group and reap it."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            stream.close()
