@@ -1,13 +1,20 @@
 """Every resource of the code location, configured from the environment through `dg.EnvVar`."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
+from dagster_openai import OpenAIResource
 from pydantic import Field
 
 from orbit_dagster import settings
 from orbit_dagster.defs.documents.resources import document_resources
+from orbit_dagster.refresh.services import Model, Services
 from orbit_dagster.store import Store
+from orbit_dagster.transformers.pool import SandboxPool
+
+DEFAULT_MODEL = "gpt-4o-mini"
 
 
 class OrbitStore(dg.ConfigurableResource):
@@ -36,6 +43,30 @@ class RefreshSettings(dg.ConfigurableResource):
     )
 
 
+class TransformerGeneration(dg.ConfigurableResource):
+    """Who writes transformers: the `openai` resource's model (dagster-openai, any
+    `base_url`) when `OPENAI_API_KEY` is set, else the built-in offline generator."""
+
+    model: str | None = Field(
+        default=None,
+        description="Chat model name (ORBIT_OPENAI_MODEL); unset: the built-in generator.",
+    )
+
+    @contextmanager
+    def services(
+        self,
+        context: dg.OpExecutionContext,
+        openai: OpenAIResource,
+        pool: SandboxPool | None = None,
+    ) -> Iterator[Services]:
+        """The refresh steps' services for one op: the model's client when configured."""
+        if not self.model:
+            yield Services(pool=pool)
+            return
+        with openai.get_client(context) as client:
+            yield Services(model=Model(client=client, name=self.model), pool=pool)
+
+
 def _optional_env(name: str) -> dg.EnvVar | None:
     """EnvVar when the variable is set: Dagster fails a run on an EnvVar that is unset."""
     return dg.EnvVar(name) if os.environ.get(name) else None
@@ -52,10 +83,22 @@ def resources() -> dg.Definitions:
         alert_webhook_url=_optional_env("ORBIT_ALERT_WEBHOOK_URL"),
         ui_url=os.environ.get("ORBIT_UI_URL") or "http://127.0.0.1:3000",
     )
+    api_key = _optional_env("OPENAI_API_KEY")
+    transformer_generation = TransformerGeneration(
+        model=(os.environ.get("ORBIT_OPENAI_MODEL") or DEFAULT_MODEL) if api_key else None,
+    )
+    # Without a key no model is set and no request is ever made; the resource still needs a
+    # value to exist. (Not nested in TransformerGeneration: Dagster 1.13's nested-resource
+    # setup calls its own deprecated InitResourceContext.dagster_run.)
+    openai = OpenAIResource(
+        api_key=api_key or "not-configured", base_url=os.environ.get("OPENAI_BASE_URL")
+    )
     return dg.Definitions(
         resources={
             "orbit_store": OrbitStore(database_url=database_url),
             "refresh_settings": refresh_settings,
+            "transformer_generation": transformer_generation,
+            "openai": openai,
             **document_resources(),
         }
     )

@@ -9,11 +9,15 @@ from collections.abc import Callable
 from orbit_dagster.refresh import steps
 from orbit_dagster.refresh.plan import Mode, plan
 from orbit_dagster.refresh.recorder import StepOutcome, StepRecorder
+from orbit_dagster.refresh.services import Services
 from orbit_dagster.refresh.state import RefreshState
 from orbit_dagster.store import Store
 from orbit_dagster.store.steps import STEPS
 
-StepFunction = Callable[[Store, str, RefreshState, StepOutcome], RefreshState]
+StepFunction = Callable[[Store, str, RefreshState, StepOutcome, Services], RefreshState]
+
+# No model (built-in generator) and no pool (a fresh sandbox process per execution).
+NO_SERVICES = Services()
 
 STEP_FUNCTIONS: dict[str, StepFunction] = {
     "fetching-api-data": steps.fetch_api_data,
@@ -29,10 +33,12 @@ STEP_FUNCTIONS: dict[str, StepFunction] = {
 assert tuple(STEP_FUNCTIONS) == STEPS, "every named step has exactly one function, in order"
 
 
-def run_step(recorder: StepRecorder, step: str, state: RefreshState) -> RefreshState:
+def run_step(
+    recorder: StepRecorder, step: str, state: RefreshState, services: Services = NO_SERVICES
+) -> RefreshState:
     """Run one named step under the recorder (step log, refresh_status, lock, last_error)."""
     with recorder.step(step) as outcome:
-        return STEP_FUNCTIONS[step](recorder.store, recorder.run_id, state, outcome)
+        return STEP_FUNCTIONS[step](recorder.store, recorder.run_id, state, outcome, services)
 
 
 def refresh_metric(
@@ -41,6 +47,7 @@ def refresh_metric(
     run_id: str,
     mode: Mode,
     is_run_active: Callable[[str], bool],
+    services: Services = NO_SERVICES,
 ) -> RefreshState:
     """Every step of one metric's refresh in this process; raises on the first failed step."""
     recorder = StepRecorder(
@@ -53,5 +60,5 @@ def refresh_metric(
     )
     state = RefreshState(metric_id=metric_id, mode=mode)
     for step in STEPS:
-        state = run_step(recorder, step, state)
+        state = run_step(recorder, step, state, services)
     return state

@@ -7,17 +7,21 @@ always agree on it. The two saving ops also report the asset materializations' m
 """
 
 import dagster as dg
+from dagster_openai import OpenAIResource
 from pydantic import Field
 
 from orbit_dagster.defs.metrics.metadata import chart_metadata, points_metadata
 from orbit_dagster.defs.metrics.partitions import metric_partitions
 from orbit_dagster.defs.metrics.run_state import run_is_active
-from orbit_dagster.defs.resources import OrbitStore
+from orbit_dagster.defs.resources import OrbitStore, TransformerGeneration
 from orbit_dagster.refresh.plan import Mode, plan
 from orbit_dagster.refresh.recorder import StepRecorder, describe
-from orbit_dagster.refresh.run import refresh_metric, run_step
+from orbit_dagster.refresh.run import NO_SERVICES, refresh_metric, run_step
+from orbit_dagster.refresh.services import Services
 from orbit_dagster.refresh.state import RefreshState
 from orbit_dagster.sources import SourceError
+from orbit_dagster.store import Store
+from orbit_dagster.transformers.pool import SandboxPool
 
 
 class RefreshConfig(dg.Config):
@@ -30,6 +34,8 @@ class RefreshConfig(dg.Config):
         "both and replace all points, atomically.",
     )
 
+
+BATCH_SANDBOX_WORKERS = 2  # one per core of a small worker; each is rlimited like a fresh child
 
 # Op name → the step it records: the step names are the stored contract, op names are verbs.
 OP_STEPS = {
@@ -57,7 +63,11 @@ STEP_DESCRIPTIONS = {
 
 
 def _run(
-    context: dg.OpExecutionContext, orbit_store: OrbitStore, step: str, state: RefreshState
+    context: dg.OpExecutionContext,
+    orbit_store: OrbitStore,
+    step: str,
+    state: RefreshState,
+    services: Services = NO_SERVICES,
 ) -> RefreshState:
     """Run `step` for this partition, planning what this run (or re-execution) executes."""
     step_keys = context.run.step_keys_to_execute
@@ -70,7 +80,7 @@ def _run(
         plan=plan(state.mode, executed, context.run.parent_run_id),
         is_run_active=run_is_active(context.instance),
     )
-    return run_step(recorder, step, state)
+    return run_step(recorder, step, state, services)
 
 
 def _describe(op_name: str) -> str:
@@ -105,9 +115,14 @@ def _step_op(op_name: str) -> dg.OpDefinition:
 
     @dg.op(name=op_name, description=_describe(op_name))
     def step_op(
-        context: dg.OpExecutionContext, orbit_store: OrbitStore, state: RefreshState
+        context: dg.OpExecutionContext,
+        orbit_store: OrbitStore,
+        transformer_generation: TransformerGeneration,
+        openai: OpenAIResource,
+        state: RefreshState,
     ) -> RefreshState:
-        return _run(context, orbit_store, OP_STEPS[op_name], state)
+        with transformer_generation.services(context, openai) as services:
+            return _run(context, orbit_store, OP_STEPS[op_name], state, services)
 
     return step_op
 
@@ -153,36 +168,63 @@ class BatchRefreshConfig(dg.Config):
     "metric_chart. A failing metric fails only itself; the run fails at the end, naming them."
 )
 def refresh_metrics(
-    context: dg.OpExecutionContext, config: BatchRefreshConfig, orbit_store: OrbitStore
+    context: dg.OpExecutionContext,
+    config: BatchRefreshConfig,
+    orbit_store: OrbitStore,
+    transformer_generation: TransformerGeneration,
+    openai: OpenAIResource,
 ) -> None:
     store = orbit_store.get_store()
-    is_active = run_is_active(context.instance)
     # Materializations count in a partition's status only once the partition exists.
     existing = set(context.instance.get_dynamic_partitions(metric_partitions.name))
     missing = [m for m in config.metric_ids if m not in existing]
     if missing:
         context.instance.add_dynamic_partitions(metric_partitions.name, missing)
     failures: dict[str, str] = {}
-    for metric_id in config.metric_ids:
-        try:
-            state = refresh_metric(store, metric_id, context.run_id, config.mode, is_active)
-        except Exception as error:  # isolate each metric; its step log already has the details
-            failures[metric_id] = describe(error)
-            context.log.error(f"{metric_id}: {failures[metric_id]}")
-            continue
-        context.log_event(
-            dg.AssetMaterialization(
-                "metric_points", partition=metric_id, metadata=points_metadata(state)
-            )
-        )
-        context.log_event(
-            dg.AssetMaterialization(
-                "metric_chart", partition=metric_id, metadata=chart_metadata(state)
-            )
-        )
+    # Warm sandbox workers for the whole batch: a fresh process per execution would cost
+    # ~40 ms each, twice per metric (bench/transformer_exec.py).
+    with (
+        SandboxPool(size=BATCH_SANDBOX_WORKERS) as pool,
+        transformer_generation.services(context, openai, pool=pool) as services,
+    ):
+        for metric_id in config.metric_ids:
+            state = _refresh_one(context, store, metric_id, config.mode, services, failures)
+            if state is not None:
+                _log_materializations(context, metric_id, state)
     if failures:
         raise dg.Failure(
             description=f"{len(failures)} of {len(config.metric_ids)} metrics failed: "
             + "; ".join(f"{m}: {e}" for m, e in failures.items()),
             metadata={"failed_metrics": dg.MetadataValue.json(failures)},
         )
+
+
+def _refresh_one(
+    context: dg.OpExecutionContext,
+    store: Store,
+    metric_id: str,
+    mode: Mode,
+    services: Services,
+    failures: dict[str, str],
+) -> RefreshState | None:
+    """One metric of a batch; a failure is noted and isolated (its step log has the details)."""
+    try:
+        return refresh_metric(
+            store, metric_id, context.run_id, mode, run_is_active(context.instance), services
+        )
+    except Exception as error:
+        failures[metric_id] = describe(error)
+        context.log.error(f"{metric_id}: {failures[metric_id]}")
+        return None
+
+
+def _log_materializations(context: dg.OpExecutionContext, metric_id: str, state: RefreshState):
+    """The metric's own partitions of both assets, as a one-partition run would record them."""
+    context.log_event(
+        dg.AssetMaterialization(
+            "metric_points", partition=metric_id, metadata=points_metadata(state)
+        )
+    )
+    context.log_event(
+        dg.AssetMaterialization("metric_chart", partition=metric_id, metadata=chart_metadata(state))
+    )

@@ -32,10 +32,11 @@ def test_inbox_sensor_submits_each_new_file_once(
 
     def tick() -> list[dg.RunRequest]:
         nonlocal cursor
-        context = dg.build_sensor_context(
+        # `with`: some resources of the code location (OpenAIResource) are context managers.
+        with dg.build_sensor_context(
             instance=instance, cursor=cursor, resources=definitions.resources
-        )
-        data = sensor.evaluate_tick(context)
+        ) as context:
+            data = sensor.evaluate_tick(context)
         cursor = data.cursor
         return list(data.run_requests or [])
 
@@ -68,7 +69,7 @@ def test_inbox_sensor_submits_each_new_file_once(
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 def test_inbox_sensor_skips_without_an_inbox(definitions, instance, monkeypatch):
     sensor = definitions.resolve_sensor_def(SENSOR)
-    context = dg.build_sensor_context(instance=instance, resources=definitions.resources)
-    data = sensor.evaluate_tick(context)
+    with dg.build_sensor_context(instance=instance, resources=definitions.resources) as context:
+        data = sensor.evaluate_tick(context)
     assert not data.run_requests
     assert "ORBIT_DOCUMENTS_INBOX is not set" in (data.skip_message or "")
