@@ -3,9 +3,10 @@
 Run: `.venv/bin/python -m bench.refresh_many [--metrics 1000] [--batch-size 100]
 [--postgres URL]`. Each metric is an http-json metric on a local server (127.0.0.1) serving
 a realistic 30-day series; its transformers are generated first (not timed). Then the same
-soft refresh runs twice: as `refresh_metrics_batch` runs on a persistent SQLite Dagster
-instance (in this process: the run start-up a daemon would add is paid once per batch),
-and as a loop calling `refresh.run.refresh_metric` with no Dagster at all.
+soft refresh runs twice, both with the batch op's warm sandbox pool: as
+`refresh_metrics_batch` runs on a persistent SQLite Dagster instance (in this process: the
+run start-up a daemon would add is paid once per batch), and as a loop calling
+`refresh.run.refresh_metric` with no Dagster at all.
 """
 
 import json
@@ -18,9 +19,12 @@ from pathlib import Path
 import click
 import dagster as dg
 
+from orbit_dagster.defs.metrics.ops import BATCH_SANDBOX_WORKERS
 from orbit_dagster.refresh.run import refresh_metric
+from orbit_dagster.refresh.services import Services
 from orbit_dagster.sources import sample_path
 from orbit_dagster.store import Store
+from orbit_dagster.transformers.pool import SandboxPool
 from orbit_dagster_tests.servers import json_server
 
 
@@ -29,10 +33,13 @@ def no_other_run(_run_id: str) -> bool:
 
 
 def bare_loop(store: Store, metric_ids: list[str], mode: str) -> float:
+    """The same plain steps with the same warm sandbox pool the batch op uses, no Dagster."""
     run_id = f"bare-{uuid.uuid4()}"
     started = time.perf_counter()
-    for metric_id in metric_ids:
-        refresh_metric(store, metric_id, run_id, mode, no_other_run)  # type: ignore[arg-type]
+    with SandboxPool(size=BATCH_SANDBOX_WORKERS) as pool:
+        services = Services(pool=pool)
+        for metric_id in metric_ids:
+            refresh_metric(store, metric_id, run_id, mode, no_other_run, services)  # type: ignore[arg-type]
     return time.perf_counter() - started
 
 
