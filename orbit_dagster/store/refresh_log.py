@@ -224,11 +224,6 @@ class RefreshLog:
                 for row in rows
             ]
 
-    def last_run_id(self, metric_id: str) -> str | None:
-        """The run holding the metric now, else its most recently started refresh run."""
-        with self.engine.connect() as conn:
-            return _current_or_last_run(conn, metric_id)
-
     def progress(
         self,
         metric_id: str,
