@@ -16,8 +16,6 @@ to share between threads; a call waits for an idle worker when all `size` are bu
 import json
 import os
 import queue
-import selectors
-import signal
 import subprocess
 import threading
 import time
@@ -25,14 +23,14 @@ from typing import Any
 
 from orbit_dagster.transformers.errors import TransformerError
 from orbit_dagster.transformers.sandbox import (
-    CHUNK_BYTES,
     ENVELOPE_BYTES,
-    STDERR_TAIL_BYTES,
     SandboxLimits,
     child_command,
     exit_error,
+    kill_group,
     open_envelope,
     output_limit_error,
+    pump,
     time_limit_error,
 )
 
@@ -142,47 +140,27 @@ class _Worker:
         return result, bool(envelope.get("retire"))
 
     def _exchange(self, frame: bytes, deadline: float) -> tuple[bytes | None, bytes]:
-        """Write the frame and read one answer frame, serving stdin, stdout and stderr together
-        so that neither side can block the other. None: the worker's stdout closed first."""
-        process = self.process
-        pending, received, stderr = memoryview(frame), bytearray(), b""
-        expected = None
+        """Write the frame and read one answer frame. None: the worker's stdout closed first."""
         limit = self.limits.max_output_bytes + ENVELOPE_BYTES
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdin, selectors.EVENT_WRITE)
-            selector.register(process.stdout, selectors.EVENT_READ)
-            selector.register(process.stderr, selectors.EVENT_READ)
-            while expected is None or len(received) < FRAME_HEADER_BYTES + expected:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise time_limit_error(self.limits)
-                for key, _ in selector.select(remaining):
-                    if key.fileobj is process.stdin:
-                        try:
-                            pending = pending[os.write(key.fd, pending[:CHUNK_BYTES]) :]
-                        except BlockingIOError:
-                            continue
-                        except BrokenPipeError:
-                            pending = pending[:0]  # it died; stdout's end says so
-                        if not pending:
-                            selector.unregister(process.stdin)
-                        continue
-                    data = os.read(key.fd, CHUNK_BYTES)
-                    if key.fileobj is process.stderr:
-                        if not data:
-                            selector.unregister(process.stderr)
-                        stderr = (stderr + data)[-STDERR_TAIL_BYTES:]
-                        continue
-                    if not data:
-                        return None, stderr
-                    received += data
-                    if expected is None and len(received) >= FRAME_HEADER_BYTES:
-                        expected = int.from_bytes(received[:FRAME_HEADER_BYTES], "big")
-                        if expected > limit:
-                            raise output_limit_error(self.limits)
-                    if len(received) > FRAME_HEADER_BYTES + limit:
-                        raise output_limit_error(self.limits)
-        return bytes(received[FRAME_HEADER_BYTES:]), stderr
+
+        def complete(received: bytearray) -> bool:
+            if len(received) < FRAME_HEADER_BYTES:
+                return False
+            expected = int.from_bytes(received[:FRAME_HEADER_BYTES], "big")
+            if expected > limit:
+                raise output_limit_error(self.limits)
+            return len(received) >= FRAME_HEADER_BYTES + expected
+
+        received, stderr, closed = pump(
+            self.process,
+            frame,
+            deadline,
+            self.limits,
+            stdout_limit=FRAME_HEADER_BYTES + limit,
+            close_stdin=False,
+            complete=complete,
+        )
+        return (None if closed else received[FRAME_HEADER_BYTES:]), stderr
 
     def _death(self, stderr: bytes, deadline: float) -> TransformerError:
         try:
@@ -193,10 +171,6 @@ class _Worker:
 
     def stop(self) -> None:
         """Kill the worker's process group and reap it."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait()
+        kill_group(self.process)
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             stream.close()

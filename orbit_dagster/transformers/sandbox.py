@@ -189,62 +189,79 @@ def _exchange(
         raise TransformerError(f"could not start the sandbox process: {exc}") from None
     with child:
         try:
-            stdout, stderr = _pump(child, request, deadline, stdout_limit, limits)
+            os.set_blocking(child.stdin.fileno(), False)
+            stdout, stderr, _ = pump(
+                child, request, deadline, limits, stdout_limit=stdout_limit, close_stdin=True
+            )
             try:
                 returncode = child.wait(timeout=max(deadline - time.monotonic(), 0))
             except subprocess.TimeoutExpired:
                 raise time_limit_error(limits) from None
         finally:
             if child.returncode is None:
-                _kill_group(child)
+                kill_group(child)
     return stdout, stderr, returncode
 
 
-def _pump(
-    child: subprocess.Popen,
+def pump(
+    process: subprocess.Popen,
     request: bytes,
     deadline: float,
-    stdout_limit: int,
     limits: SandboxLimits,
-) -> tuple[bytes, bytes]:
-    stdout, stdout_size, stderr = [], 0, b""
+    *,
+    stdout_limit: int,
+    close_stdin: bool,
+    complete: Callable[[bytearray], bool] | None = None,
+) -> tuple[bytes, bytes, bool]:
+    """Write `request` to the process's stdin while draining its stdout and stderr.
+
+    One loop serves both ways of talking to a sandbox: a fresh child (`close_stdin`, read
+    until both outputs close) and a pool worker (stdin stays open for the next call; stop
+    once `complete(stdout so far)` holds). Returns (stdout, the tail of stderr, whether
+    stdout closed before `complete` held). Raises on the deadline or past `stdout_limit`.
+    """
+    received, stderr = bytearray(), b""
     pending = memoryview(request)
-    os.set_blocking(child.stdin.fileno(), False)
     with selectors.DefaultSelector() as selector:
-        selector.register(child.stdin, selectors.EVENT_WRITE)
-        selector.register(child.stdout, selectors.EVENT_READ)
-        selector.register(child.stderr, selectors.EVENT_READ)
-        while selector.get_map():
+        selector.register(process.stdin, selectors.EVENT_WRITE)
+        selector.register(process.stdout, selectors.EVENT_READ)
+        selector.register(process.stderr, selectors.EVENT_READ)
+        while selector.get_map() and not (complete is not None and complete(received)):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise time_limit_error(limits)
             for key, _ in selector.select(remaining):
-                if key.fileobj is child.stdin:
+                if key.fileobj is process.stdin:
                     try:
                         pending = pending[os.write(key.fd, pending[:CHUNK_BYTES]) :]
                     except BlockingIOError:
                         continue
                     except BrokenPipeError:
-                        # The child stopped reading (it failed early); its output says why.
+                        # The process stopped reading (it failed early); its output says why.
                         pending = pending[:0]
                     if not pending:
-                        selector.unregister(child.stdin)
-                        child.stdin.close()
+                        selector.unregister(process.stdin)
+                        if close_stdin:
+                            process.stdin.close()
                     continue
                 data = os.read(key.fd, CHUNK_BYTES)
-                if not data:
-                    selector.unregister(key.fileobj)
-                elif key.fileobj is child.stdout:
-                    stdout_size += len(data)
-                    if stdout_size > stdout_limit:
-                        raise output_limit_error(limits)
-                    stdout.append(data)
-                else:
+                if key.fileobj is process.stderr:
+                    if not data:
+                        selector.unregister(process.stderr)
                     stderr = (stderr + data)[-STDERR_TAIL_BYTES:]
-    return b"".join(stdout), stderr
+                elif not data:
+                    if complete is not None:
+                        return bytes(received), stderr, True
+                    selector.unregister(process.stdout)
+                else:
+                    received += data
+                    if len(received) > stdout_limit:
+                        raise output_limit_error(limits)
+    return bytes(received), stderr, False
 
 
-def _kill_group(child: subprocess.Popen) -> None:
+def kill_group(child: subprocess.Popen) -> None:
+    """Kill the process and everything it started (its own process group), then reap it."""
     try:
         os.killpg(child.pid, signal.SIGKILL)
     except ProcessLookupError:
