@@ -10,6 +10,7 @@ from pydantic import Field
 
 from orbit_dagster import settings
 from orbit_dagster.defs.documents.resources import document_resources
+from orbit_dagster.defs.env import env_int, optional_env
 from orbit_dagster.refresh.services import Model, Services
 from orbit_dagster.store import Store
 from orbit_dagster.transformers.pool import SandboxPool
@@ -67,23 +68,18 @@ class TransformerGeneration(dg.ConfigurableResource):
             yield Services(model=Model(client=client, name=self.model), pool=pool)
 
 
-def _optional_env(name: str) -> dg.EnvVar | None:
-    """EnvVar when the variable is set: Dagster fails a run on an EnvVar that is unset."""
-    return dg.EnvVar(name) if os.environ.get(name) else None
-
-
 @dg.definitions
 def resources() -> dg.Definitions:
     # Read when the code location loads (not at import): the URL may carry a password, so it
     # goes through EnvVar and the UI shows the variable's name, never its value.
-    database_url = _optional_env("ORBIT_DATABASE_URL") or settings.default_database_url()
+    database_url = optional_env("ORBIT_DATABASE_URL") or settings.default_database_url()
     refresh_settings = RefreshSettings(
-        batch_size=int(os.environ.get("ORBIT_BATCH_SIZE") or 100),
+        batch_size=env_int("ORBIT_BATCH_SIZE", 100),
         # A webhook URL often embeds a token: EnvVar keeps its value out of the UI.
-        alert_webhook_url=_optional_env("ORBIT_ALERT_WEBHOOK_URL"),
+        alert_webhook_url=optional_env("ORBIT_ALERT_WEBHOOK_URL"),
         ui_url=os.environ.get("ORBIT_UI_URL") or "http://127.0.0.1:3000",
     )
-    api_key = _optional_env("OPENAI_API_KEY")
+    api_key = optional_env("OPENAI_API_KEY")
     transformer_generation = TransformerGeneration(
         model=(os.environ.get("ORBIT_OPENAI_MODEL") or DEFAULT_MODEL) if api_key else None,
     )
