@@ -9,7 +9,7 @@ that will not run, clears `refresh_status`, sets `last_error`, and propagates.
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from orbit_dagster.refresh.errors import OWN_ERRORS
 from orbit_dagster.refresh.plan import Mode
@@ -36,7 +36,6 @@ class StepRecorder:
     mode: Mode
     plan: Mapping[str, str | None]
     is_run_active: Callable[[str], bool]
-    finished: bool = field(default=False, init=False)
 
     @contextmanager
     def step(self, name: str) -> Iterator[StepOutcome]:
@@ -62,7 +61,7 @@ class StepRecorder:
                 duration_ms=_elapsed_ms(started),
             )
             raise
-        self.finished = log.finish_step(
+        log.finish_step(
             self.metric_id,
             self.run_id,
             name,
