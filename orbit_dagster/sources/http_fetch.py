@@ -49,20 +49,23 @@ def fetch_plan(source: str, plan: HttpPlan, config: Mapping[str, Any]) -> Fetche
     options = HttpOptions.from_config(config)
     secrets: list[str] = []
 
-    def resolve(values: Mapping[str, str | Secret]) -> dict[str, str]:
+    def resolve(values: Mapping[str, str | Secret], *, headers: bool = False) -> dict[str, str]:
         resolved = {}
         for name, value in values.items():
             if isinstance(value, Secret):
                 secret = read_secret(value.variable, key=value.key)
                 secrets.append(secret)
                 value = value.prefix + secret
+            if headers and not value.isascii():
+                # HTTP header values are ASCII; say which header, never what it holds.
+                raise SourceError(f"{source}: the value of header {name} is not ASCII")
             resolved[name] = value
         return resolved
 
     request = HttpRequest(
         url=plan.url,
         method=plan.method,
-        headers=resolve(plan.headers),
+        headers=resolve(plan.headers, headers=True),
         params=resolve(plan.params),
         json_body=plan.json_body,
     )
