@@ -34,7 +34,7 @@ def check_url(url: str, *, key: str = "url") -> None:
     except httpx.InvalidURL:
         parsed = None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
-        raise SourceError(f"{key} must be an absolute http(s) URL, got {url!r}")
+        raise SourceError(f"{key} must be an absolute http(s) URL, got {_shown(url)!r}")
     if parsed.userinfo:
         raise SourceError(
             f"{key} must not carry a user name or password (user:password@host): it would be "
@@ -46,3 +46,8 @@ def check_url(url: str, *, key: str = "url") -> None:
                 f"{key} has a credential in its query parameter {name!r}: it would be stored "
                 f"with the metric; {USE_ENV}"
             )
+
+
+def _shown(url: str) -> str:
+    """The URL without the parts that may hold a credential (user:password@, the query)."""
+    return re.sub(r"^([^/]*//)[^/@]*@", r"\1", url.partition("?")[0])
