@@ -260,8 +260,11 @@ class HttpSession:
         self, request: httpx.Request, shown: str, budget: float
     ) -> tuple[httpx.Response, bytes]:
         """`_exchange`, cut off after `budget` seconds however slowly the server answers."""
+        cut_short = budget < self.options.timeout  # by what was left of the fetch's time
         timed_out = SourceError(
-            f"{self.source}: {shown} timed out after {budget:g} s", retryable=True
+            f"{self.source}: {shown} timed out after {budget:.3g} s"
+            + (f" (fetch_timeout {self.options.fetch_timeout:g} s reached)" if cut_short else ""),
+            retryable=True,
         )
         with self._watchdog.deadline(budget) as expired:
             try:
