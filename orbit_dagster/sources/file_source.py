@@ -14,7 +14,7 @@ from typing import Any
 
 from orbit_dagster.sources.errors import SourceError
 from orbit_dagster.sources.fetched import EXCERPT_CHARACTERS, Fetched
-from orbit_dagster.sources.local_files import check_allowed, read_capped
+from orbit_dagster.sources.local_files import read_capped
 from orbit_dagster.sources.options import max_bytes_option
 from orbit_dagster.sources.redaction import Redactor
 
@@ -25,7 +25,6 @@ def check(config: Mapping[str, Any]) -> None:
     if config.get("format") and config["format"] not in FORMATS:
         raise SourceError(f"file source: format must be json or csv, got {config['format']!r}")
     max_bytes_option(config)
-    check_allowed(_path(config))
 
 
 def fetch(config: Mapping[str, Any]) -> Fetched:

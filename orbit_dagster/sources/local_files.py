@@ -29,7 +29,7 @@ def allowed_roots() -> list[Path]:
     return [Path(os.path.realpath(root)) for root in roots]
 
 
-def check_allowed(path: Path) -> Path:
+def _check_allowed(path: Path) -> Path:
     """`path` resolved, or SourceError when it lies outside every allowed folder."""
     resolved = Path(os.path.realpath(path))
     roots = allowed_roots()
@@ -43,7 +43,7 @@ def check_allowed(path: Path) -> Path:
 
 def read_capped(path: Path, max_bytes: int) -> bytes:
     """The bytes of the regular file at `path`, refused past `max_bytes`."""
-    resolved = check_allowed(path)
+    resolved = _check_allowed(path)
     try:
         before = os.stat(resolved)
     except FileNotFoundError:
