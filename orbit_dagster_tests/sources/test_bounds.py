@@ -42,7 +42,7 @@ def test_a_dripping_server_is_cut_at_the_request_deadline(handler):
     with hostile_server(handler) as server:
         elapsed, message = timed_failure(server.url, timeout="1", retries="0")
     assert re.search(r"GET .*/x timed out after 1 s$", message)
-    assert 1.0 <= elapsed < 1.5, elapsed
+    assert 1.0 <= elapsed < 2.0, elapsed  # margin for a loaded machine; unbounded: 100 s
     assert server.sent >= 2  # it did drip: a per-read timeout of 1 s never fired
 
 
@@ -50,7 +50,7 @@ def test_retries_against_a_dripping_server_stop_at_the_fetch_deadline():
     with hostile_server(drip_body()) as server:
         elapsed, message = timed_failure(server.url, timeout="1", retries="10", fetch_timeout="2.5")
     assert message.endswith("(fetch_timeout 2.5 s reached) (gave up after 3 attempts)")
-    assert elapsed < 3.2, elapsed
+    assert elapsed < 3.5, elapsed
     assert server.connections <= 3
 
 
@@ -60,7 +60,7 @@ def test_a_server_that_never_answers_is_bounded_by_the_fetch_deadline():
             server.url, timeout="0.5", retries="10", fetch_timeout="1.5"
         )
     assert "timed out after" in message and "gave up after" in message
-    assert elapsed < 2.2, elapsed
+    assert elapsed < 2.5, elapsed
 
 
 def test_a_body_over_the_cap_is_refused_while_it_streams():
