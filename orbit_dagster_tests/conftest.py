@@ -7,6 +7,7 @@ and say how to start it. Each test session gets its own fresh Postgres database.
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -16,6 +17,10 @@ import sqlalchemy as sa
 
 from orbit_dagster.store import Store
 from orbit_dagster.store import schema as t
+
+# The `file` template reads only under allowed folders; tests write their files to tmp_path.
+# Set here, so that `orbit` subprocesses and the daemon started by tests inherit it.
+os.environ.setdefault("ORBIT_FILE_ROOTS", tempfile.gettempdir())
 
 POSTGRES_SERVER = os.environ.get(
     "ORBIT_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"

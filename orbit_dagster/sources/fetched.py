@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # The step log keeps this much of a raw response; enough to see its shape when debugging.
-EXCERPT_BYTES = 2000
+EXCERPT_CHARACTERS = 2000
 
 
 @dataclass(frozen=True)
@@ -16,9 +16,3 @@ class Fetched:
     payload: Any
     # Redacted: what was fetched (requests, statuses, sizes) and an excerpt of the raw body.
     log: str
-
-
-def excerpt(raw: bytes, limit: int = EXCERPT_BYTES) -> str:
-    """The first `limit` bytes as text, marked when cut, so the log says it is partial."""
-    text = raw[:limit].decode("utf-8", errors="replace")
-    return text if len(raw) <= limit else f"{text}… [{len(raw) - limit} more bytes]"

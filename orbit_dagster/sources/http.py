@@ -9,13 +9,18 @@ Policy, in one place:
   exponentially with jitter.
 - Any other 4xx fails at once with the service's own message: retrying a bad token or a
   missing repository only burns the rate limit.
+- Bounds: a total deadline per request (`timeout`) and per fetch (`fetch_timeout`), a body
+  size cap enforced while streaming (`max_bytes`), at most `MAX_RETRIES` retries, and
+  redirects to another origin never carry a header that holds a secret.
 Every URL, header and message that leaves this module goes through the fetch's `Redactor`.
 """
 
 import contextvars
 import email.utils
+import functools
 import json
 import logging
+import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,14 +29,19 @@ from typing import Any
 import httpx
 import tenacity
 
+from orbit_dagster.sources.deadline import SocketWatchdog
 from orbit_dagster.sources.errors import SourceError
-from orbit_dagster.sources.fetched import excerpt
-from orbit_dagster.sources.options import int_option, number_option
-from orbit_dagster.sources.redaction import Redactor
+from orbit_dagster.sources.fetched import EXCERPT_CHARACTERS
+from orbit_dagster.sources.options import MAX_BYTES, int_option, max_bytes_option, number_option
+from orbit_dagster.sources.redaction import Redactor, is_sensitive_header
 
 # The shown part of an error body: enough for the service's message, short enough to read.
-ERROR_BODY_BYTES = 200
+ERROR_BODY_CHARACTERS = 200
 USER_AGENT = "orbit-dagster"
+# More attempts than this only hammer a failing service; Dagster's RetryPolicy comes after.
+MAX_RETRIES = 10
+# httpx's own default; each hop is a new request within the same deadline.
+MAX_REDIRECTS = 20
 
 
 @dataclass(frozen=True)
@@ -55,28 +65,40 @@ class Page:
 
 @dataclass(frozen=True)
 class HttpOptions:
-    """Per-metric limits, all overridable through config (tests use small ones)."""
+    """Per-metric limits, all overridable through config (tests use small ones), each within
+    bounds checked when a metric is added, so that no config can make a fetch unbounded."""
 
+    # Seconds for one request, from connecting to the last byte (redirects included).
     timeout: float = 30.0
     connect_timeout: float = 10.0
+    # Seconds for the whole fetch: every page, retry and wait.
+    fetch_timeout: float = 120.0
     retries: int = 3
     backoff: float = 1.0
     # Waiting longer than this inside a step holds a worker idle; Dagster's retry takes over.
     max_retry_after: float = 60.0
     max_pages: int = 10
+    # The largest response body read, counted while it streams in (after decompression).
+    max_bytes: int = MAX_BYTES
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "HttpOptions":
         default = cls()
+
+        def seconds(key: str, maximum: float) -> float:
+            return number_option(config, key, getattr(default, key), minimum=0.01, maximum=maximum)
+
         return cls(
-            timeout=number_option(config, "timeout", default.timeout, minimum=0.01),
-            connect_timeout=number_option(
-                config, "connect_timeout", default.connect_timeout, minimum=0.01
+            timeout=seconds("timeout", 600),
+            connect_timeout=seconds("connect_timeout", 600),
+            fetch_timeout=seconds("fetch_timeout", 3600),
+            retries=int_option(config, "retries", default.retries, maximum=MAX_RETRIES),
+            backoff=number_option(config, "backoff", default.backoff, maximum=60),
+            max_retry_after=number_option(
+                config, "max_retry_after", default.max_retry_after, maximum=3600
             ),
-            retries=int_option(config, "retries", default.retries),
-            backoff=number_option(config, "backoff", default.backoff),
-            max_retry_after=number_option(config, "max_retry_after", default.max_retry_after),
-            max_pages=int_option(config, "max_pages", default.max_pages, minimum=1),
+            max_pages=int_option(config, "max_pages", default.max_pages, minimum=1, maximum=1000),
+            max_bytes=max_bytes_option(config),
         )
 
 
@@ -101,12 +123,15 @@ class _RedactHttpxLogs(logging.Filter):
         return True
 
 
-logging.getLogger("httpx").addFilter(_RedactHttpxLogs())
+# httpcore logs response headers at DEBUG, and a service may echo a credential in one.
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).addFilter(_RedactHttpxLogs())
 
 
 class HttpSession:
-    """The requests of one fetch: shares connections across its pages and retries, and keeps
-    a redacted log of what was sent and received for the step log.
+    """The requests of one fetch: shares connections across its pages and retries, keeps
+    a redacted log of what was sent and received for the step log, and holds every request
+    and the fetch as a whole to their deadlines and the size cap.
 
     One client per fetch (not per process) keeps fetches of different metrics independent:
     a metric's slow or broken service never holds another metric's connections.
@@ -118,11 +143,13 @@ class HttpSession:
         self.redactor = redactor
         self.lines: list[str] = []
         self.first_raw: bytes | None = None
+        self.fetch_deadline = time.monotonic() + options.fetch_timeout
+        self._watchdog = SocketWatchdog()
         self.client = httpx.Client(
-            timeout=httpx.Timeout(
-                options.timeout, connect=min(options.connect_timeout, options.timeout)
-            ),
-            follow_redirects=True,  # httpx drops Authorization when a redirect changes host
+            verify=_tls_context(),
+            # Redirects are followed here, not by httpx: it would read a redirect's body
+            # unbounded and carry custom credential headers (X-Api-Key) to another host.
+            follow_redirects=False,
             headers={"User-Agent": USER_AGENT},
         )
         # Exponential backoff with jitter (tenacity) so that many metrics failing against one
@@ -141,7 +168,7 @@ class HttpSession:
         """The decoded page, after the retries the policy allows; SourceError otherwise."""
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(self._should_retry),
-            stop=tenacity.stop_after_attempt(self.options.retries + 1),
+            stop=tenacity.stop_after_attempt(self.options.retries + 1) | self._past_fetch_deadline,
             wait=self._wait,
             before_sleep=self._note_retry,
             reraise=True,
@@ -164,13 +191,18 @@ class HttpSession:
     def log(self) -> str:
         lines = list(self.lines)
         if self.first_raw is not None:
-            lines.append(f"response (first page): {excerpt(self.first_raw)}")
+            shown = self.redactor.excerpt(self.first_raw, EXCERPT_CHARACTERS)
+            lines.append(f"response (first page): {shown}")
         return self.redactor.text("\n".join(lines))
 
     def _should_retry(self, error: BaseException) -> bool:
         if not isinstance(error, SourceError) or not error.retryable:
             return False
         return error.retry_after is None or error.retry_after <= self.options.max_retry_after
+
+    def _past_fetch_deadline(self, state: tenacity.RetryCallState) -> bool:
+        """Stop retrying when the wait alone would end past the fetch's deadline."""
+        return time.monotonic() + (state.upcoming_sleep or 0) >= self.fetch_deadline
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -184,6 +216,15 @@ class HttpSession:
         self.lines.append(f"attempt {state.attempt_number} failed ({error}); retry in {delay:.1f}s")
 
     def _send_once(self, request: HttpRequest) -> Page:
+        remaining = self.fetch_deadline - time.monotonic()
+        if remaining <= 0:
+            raise SourceError(
+                f"{self.source}: the fetch ran out of time (fetch_timeout "
+                f"{self.options.fetch_timeout:g} s) before {request.method} "
+                f"{self.redactor.url(request.url)}",
+                retryable=True,
+            )
+        budget = min(self.options.timeout, remaining)
         try:
             built = self.client.build_request(
                 request.method,
@@ -191,6 +232,9 @@ class HttpSession:
                 params=dict(request.params) or None,
                 headers=dict(request.headers),
                 json=request.json_body,
+                # Each operation's own limit; the watchdog below bounds the request as a whole.
+                timeout=httpx.Timeout(budget, connect=min(self.options.connect_timeout, budget)),
+                extensions={"trace": self._watchdog.trace},
             )
         except httpx.InvalidURL as error:
             raise SourceError(
@@ -198,19 +242,7 @@ class HttpSession:
             ) from None
         shown = f"{request.method} {self.redactor.url(built.url)}"
         started = time.perf_counter()
-        try:
-            response = self.client.send(built)
-        except httpx.TimeoutException:
-            raise SourceError(
-                f"{self.source}: {shown} timed out after {self.options.timeout:g} s",
-                retryable=True,
-            ) from None
-        except httpx.HTTPError as error:
-            raise SourceError(
-                f"{self.source}: {shown} failed: {self.redactor.text(str(error) or repr(error))}",
-                retryable=True,
-            ) from None
-        raw = response.content
+        response, raw = self._exchange_within(built, shown, budget)
         content_type = response.headers.get("content-type", "(none)")
         elapsed = round((time.perf_counter() - started) * 1000)
         self.lines.append(
@@ -218,11 +250,86 @@ class HttpSession:
             f"{elapsed} ms)"
         )
         if not response.is_success:
-            raise self._status_error(response, shown, content_type)
+            raise self._status_error(response, raw, shown, content_type)
         if self.first_raw is None:
             self.first_raw = raw
         return Page(url=response.url, payload=self._decode(raw, response, shown, content_type),
                     links=response.links, raw=raw)  # fmt: skip
+
+    def _exchange_within(
+        self, request: httpx.Request, shown: str, budget: float
+    ) -> tuple[httpx.Response, bytes]:
+        """`_exchange`, cut off after `budget` seconds however slowly the server answers."""
+        cut_short = budget < self.options.timeout  # by what was left of the fetch's time
+        timed_out = SourceError(
+            f"{self.source}: {shown} timed out after {budget:.3g} s"
+            + (f" (fetch_timeout {self.options.fetch_timeout:g} s reached)" if cut_short else ""),
+            retryable=True,
+        )
+        with self._watchdog.deadline(budget) as expired:
+            try:
+                response, raw = self._exchange(request, shown)
+            except httpx.TimeoutException:
+                raise timed_out from None
+            except httpx.HTTPError as error:
+                if expired():
+                    raise timed_out from None
+                reason = self.redactor.text(str(error) or repr(error))
+                failed = f"{self.source}: {shown} failed: {reason}"
+                raise SourceError(failed, retryable=True) from None
+            if expired():  # cut mid-body: what was read is not the whole response
+                raise timed_out
+        return response, raw
+
+    def _exchange(self, request: httpx.Request, shown: str) -> tuple[httpx.Response, bytes]:
+        """Send `request`, following redirects, and read the final body within the size cap."""
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self.client.send(request, stream=True)
+            try:
+                if response.next_request is None:
+                    return response, self._read_capped(response, shown)
+                request = self._redirect(request, response.next_request)
+            finally:
+                response.close()  # a redirect's body is never read
+        raise SourceError(f"{self.source}: {shown} redirected more than {MAX_REDIRECTS} times")
+
+    def _redirect(self, request: httpx.Request, following: httpx.Request) -> httpx.Request:
+        """The next hop. To another origin (scheme, host, port) it goes without every header
+        that carries a secret: httpx drops only `Authorization`, not an `X-Api-Key` read from
+        the environment."""
+        if _origin(following.url) != _origin(request.url):
+            dropped = [
+                name
+                for name, value in following.headers.items()
+                if is_sensitive_header(name) or self.redactor.text(value) != value
+            ]
+            for name in dropped:
+                del following.headers[name]
+            self.lines.append(
+                f"redirected to another origin ({self.redactor.url(following.url)})"
+                + (f"; not sending {', '.join(dropped)}" if dropped else "")
+            )
+        return following
+
+    def _read_capped(self, response: httpx.Response, shown: str) -> bytes:
+        """The body, refused as soon as it is larger than `max_bytes`: neither the declared
+        length nor the bytes streamed so far may pass the cap, so a huge body is never held."""
+        cap = self.options.max_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise self._too_large(shown, f"it declares {int(declared):,} bytes")
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > cap:
+                raise self._too_large(shown, f"stopped after reading {len(body):,} bytes")
+        return bytes(body)
+
+    def _too_large(self, shown: str, detail: str) -> SourceError:
+        return SourceError(
+            f"{self.source}: {shown} answered with a body larger than the "
+            f"{self.options.max_bytes:,}-byte limit (config max_bytes); {detail}"
+        )
 
     def _decode(self, raw: bytes, response: httpx.Response, shown: str, content_type: str) -> Any:
         what = f"{self.source}: {shown} answered HTTP {response.status_code}"
@@ -232,23 +339,41 @@ class HttpSession:
             return json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             reason = error.msg if isinstance(error, json.JSONDecodeError) else "not UTF-8"
+            body = self.redactor.excerpt(raw, ERROR_BODY_CHARACTERS)
             raise SourceError(
                 f"{what} with a body that is not JSON ({content_type}, {len(raw)} bytes, "
-                f"{reason}): {self.redactor.text(repr(raw[:ERROR_BODY_BYTES]))}"
+                f"{reason}): {body!r}"
             ) from None
 
-    def _status_error(self, response: httpx.Response, shown: str, content_type: str) -> SourceError:
+    def _status_error(
+        self, response: httpx.Response, raw: bytes, shown: str, content_type: str
+    ) -> SourceError:
         status = response.status_code
         retry_after = _retry_after(response)
         rate_limited = status == 403 and response.headers.get("x-ratelimit-remaining") == "0"
         retryable = status in (408, 429) or status >= 500 or rate_limited
-        message = self.redactor.text(_service_message(response.content))
+        # Redacted before it is cut, and only then quoted: quoting first would escape a
+        # secret's backslashes or quotes into a form redaction does not know.
+        said = _service_message(raw)
+        body = self.redactor.excerpt(raw if said is None else said, ERROR_BODY_CHARACTERS)
+        message = repr(body) if said is None else body
         hint = f"; retry after {retry_after:g} s" if retry_after is not None else ""
         return SourceError(
             f"{self.source}: {shown} answered HTTP {status} ({content_type}): {message}{hint}",
             retryable=retryable,
             retry_after=retry_after if retryable else None,
         )
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context, built once: loading the CA bundle takes ~50 ms, which
+    each fetch (one client per fetch) paid again. A context is safe to share across threads."""
+    return httpx.create_ssl_context()
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -268,7 +393,7 @@ def _retry_after(response: httpx.Response) -> float | None:
     return None
 
 
-def _service_message(raw: bytes) -> str:
+def _service_message(raw: bytes) -> str | None:
     """The service's own error message (GitHub `message`, Google `error.message`, …)."""
     try:
         body = json.loads(raw)
@@ -284,4 +409,4 @@ def _service_message(raw: bytes) -> str:
         ):
             if isinstance(candidate, str) and candidate:
                 return candidate
-    return repr(raw[:ERROR_BODY_BYTES])
+    return None

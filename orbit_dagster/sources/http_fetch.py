@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from orbit_dagster.sources.errors import SourceError
 from orbit_dagster.sources.fetched import Fetched
 from orbit_dagster.sources.http import HttpOptions, HttpRequest, HttpSession
 from orbit_dagster.sources.options import read_secret
@@ -48,28 +49,39 @@ def fetch_plan(source: str, plan: HttpPlan, config: Mapping[str, Any]) -> Fetche
     options = HttpOptions.from_config(config)
     secrets: list[str] = []
 
-    def resolve(values: Mapping[str, str | Secret]) -> dict[str, str]:
+    def resolve(values: Mapping[str, str | Secret], *, headers: bool = False) -> dict[str, str]:
         resolved = {}
         for name, value in values.items():
             if isinstance(value, Secret):
                 secret = read_secret(value.variable, key=value.key)
                 secrets.append(secret)
                 value = value.prefix + secret
+            if headers and not value.isascii():
+                # HTTP header values are ASCII; say which header, never what it holds.
+                raise SourceError(f"{source}: the value of header {name} is not ASCII")
             resolved[name] = value
         return resolved
 
     request = HttpRequest(
         url=plan.url,
         method=plan.method,
-        headers=resolve(plan.headers),
+        headers=resolve(plan.headers, headers=True),
         params=resolve(plan.params),
         json_body=plan.json_body,
     )
-    with HttpSession(source, options, Redactor().with_secrets(secrets)) as session:
-        payload, note = paginate(
-            session.send, request, plan.pagination, plan.records_path, options.max_pages
-        )
-        if plan.shape is not None:
-            payload = plan.shape(payload)
-        log = session.log()
-    return Fetched(payload=payload, log=f"{note}\n{log}" if note else log)
+    redactor = Redactor().with_secrets(secrets)
+    try:
+        with HttpSession(source, options, redactor) as session:
+            payload, note = paginate(
+                session.send, request, plan.pagination, plan.records_path, options.max_pages
+            )
+            if plan.shape is not None:
+                payload = plan.shape(payload)
+            log = session.log()
+    except SourceError as error:
+        # Pagination and shapes quote the body (a next URL, a range); whatever raised, the
+        # message leaves through the one redaction every sink uses.
+        raise SourceError(
+            redactor.text(str(error)), retryable=error.retryable, retry_after=error.retry_after
+        ) from None
+    return Fetched(payload=payload, log=redactor.text(f"{note}\n{log}" if note else log))

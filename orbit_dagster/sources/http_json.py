@@ -15,7 +15,7 @@ from orbit_dagster.sources.errors import SourceError
 from orbit_dagster.sources.http_fetch import HttpPlan, Secret, bearer
 from orbit_dagster.sources.pagination import parse_pagination
 from orbit_dagster.sources.redaction import SENSITIVE_PARAMS, is_sensitive_header
-from orbit_dagster.sources.urls import check_url
+from orbit_dagster.sources.urls import check_url, looks_secret
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ENV_PREFIX = "env:"
@@ -30,8 +30,10 @@ def check(config: Mapping[str, Any]) -> None:
     for key, value in config.items():
         name = key.partition(".")[2]
         literal = not str(value).startswith(ENV_PREFIX)
-        secret_shaped = (key.startswith("header.") and is_sensitive_header(name)) or (
-            key.startswith("query.") and name.lower() in SENSITIVE_PARAMS
+        secret_shaped = (
+            (key.startswith("header.") and is_sensitive_header(name))
+            or (key.startswith("query.") and name.lower() in SENSITIVE_PARAMS)
+            or (key.startswith(("header.", "query.")) and looks_secret(str(value)))
         )
         if literal and secret_shaped:
             raise SourceError(

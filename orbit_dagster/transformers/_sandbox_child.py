@@ -82,6 +82,16 @@ ITERATING_BUILTINS = (
     zip,
 )
 SIGNATURES = {"ingestion": "transform(payload, config)", "chart": "transform(points, config)"}
+# Far deeper than any list of points (3 levels) or Vega-Lite spec (about 10). Without a bound a
+# list nested 1,000 deep is encoded here, at a shallow stack, and overflows the parent's
+# deeper stack when it parses the answer (a raw RecursionError there).
+MAX_OUTPUT_DEPTH = 100
+# Format fields read attributes by name (`"{0.__globals__}".format(f)`) past the `_getattr_`
+# guard, on every string-like type that has these methods: RestrictedPython refuses them on
+# `str` only, while `collections.UserString` (and any such class a module exposes) has them
+# too. No transformer needs them, since f-strings are checked at compile time; so they are
+# refused on every object.
+FORMAT_METHODS = frozenset({"format", "format_map", "vformat"})
 
 
 class ModuleView:
@@ -319,13 +329,40 @@ def run(restricted: types.SimpleNamespace, views: dict, settings: dict, raw: byt
             f"invalid output: {len(points):,} points is more than the limit of "
             f"{settings['max_points']:,}"
         )
+    # After the cheap count above: the walk visits every item.
+    if nested_deeper_than(result, MAX_OUTPUT_DEPTH):
+        raise Failure(f"invalid output: nested more than {MAX_OUTPUT_DEPTH} levels deep")
     return result
+
+
+def nested_deeper_than(value: object, limit: int) -> bool:
+    """Whether lists, tuples and dicts in `value` nest more than `limit` levels deep.
+
+    Level by level, without recursion (the point is to refuse what recursion cannot handle);
+    a list comprehension per level keeps 500,000 points at about a third of encoding them."""
+    containers = (dict, list, tuple)
+    level = [value] if isinstance(value, containers) else []
+    for _ in range(limit):
+        if not level:
+            return False
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, containers)
+        ]
+    return bool(level)
 
 
 def restricted_globals(restricted: types.SimpleNamespace, views: dict) -> dict:
     """The namespace transformer code runs in: guarded builtins and RestrictedPython's hooks."""
 
     def guarded_getattr(obj: object, name: str, default: object = restricted.no_default) -> object:
+        if name in FORMAT_METHODS:
+            raise NotImplementedError(
+                f"the {name}() method is not available to transformers: its fields can read "
+                "any attribute; use an f-string"
+            )
         value = restricted.getattr(obj, name, default)
         if isinstance(value, types.ModuleType):
             raise AttributeError(f"attribute '{name}' is a module, not available to transformers")

@@ -111,7 +111,7 @@ def test_google_style_error_message_is_shown(apis):
         (html(200), "HTTP 200 with a body that is not JSON (text/html; charset=utf-8, 61 bytes"),
         (truncated_json(), "not JSON (application/json; charset=utf-8, 62 bytes, Unterminated"),
         (Reply(200, b""), "HTTP 200 with an empty body (application/json"),
-        (html(502), "HTTP 502 (text/html; charset=utf-8): b'<!DOCTYPE html>"),
+        (html(502), "HTTP 502 (text/html; charset=utf-8): '<!DOCTYPE html>"),
     ],
 )
 def test_bodies_that_are_not_json_name_status_type_and_first_bytes(apis, reply, expected):

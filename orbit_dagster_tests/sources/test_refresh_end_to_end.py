@@ -6,6 +6,7 @@ is retried by Dagster only for failures that retrying can fix.
 import json
 import logging
 from pathlib import Path
+from urllib.parse import quote
 
 import dagster as dg
 import pytest
@@ -15,8 +16,9 @@ from orbit_dagster.store import Store
 from orbit_dagster_tests.sources.fake_apis import Reply, fake_apis, unavailable
 
 GITHUB_TOKEN = "ghp_e2e_secret_token_9f8e7d"
-SHEETS_KEY = "AIzaSy_e2e_secret_key_1a2b3c"
-SECRETS = (GITHUB_TOKEN, SHEETS_KEY)
+# With + / =, which a URL carries percent-encoded: each sink is searched for both forms.
+SHEETS_KEY = "AIzaSy_e2e+secret/key=1a2b3c"
+SECRETS = (GITHUB_TOKEN, SHEETS_KEY, quote(SHEETS_KEY, safe=""))
 FAST = {"timeout": "2", "backoff": "0.05", "retries": "1"}
 
 

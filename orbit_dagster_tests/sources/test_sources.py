@@ -6,7 +6,7 @@ import re
 import pytest
 
 from orbit_dagster.sources import SAMPLES, SourceError, fetch, fetch_payload, sample_path
-from orbit_dagster.sources.fetched import EXCERPT_BYTES
+from orbit_dagster.sources.fetched import EXCERPT_CHARACTERS
 
 
 def test_bundled_samples_are_real_json():
@@ -95,5 +95,5 @@ def test_the_step_log_excerpt_of_a_large_file_is_capped(tmp_path):
     path = tmp_path / "big.json"
     path.write_text(json.dumps({"data": [{"date": "2026-10-01", "value": i} for i in range(999)]}))
     fetched = fetch("file", {"path": str(path)})
-    assert len(fetched.log) < EXCERPT_BYTES + 200
-    assert fetched.log.endswith("more bytes]")
+    assert len(fetched.log) < EXCERPT_CHARACTERS + 200
+    assert fetched.log.endswith("more characters]")

@@ -222,7 +222,7 @@ def test_class_hierarchy_walk_does_not_compile():
     [
         ("x = (i for i in [1]).gi_frame", '"gi_frame" is a restricted name'),
         ("x = getattr((i for i in [1]), 'gi_frame')", '"gi_frame" is a restricted name'),
-        ("x = '{0.__class__}'.format(payload)", "format*() methods of `str` is not safe"),
+        ("x = '{0.__class__}'.format(payload)", "the format() method is not available"),
         ("x = eval('1')", "Eval calls are not allowed"),
         ("x = type(payload)", "name 'type' is not defined"),
         ("x = globals()", "name 'globals' is not defined"),
@@ -230,6 +230,77 @@ def test_class_hierarchy_walk_does_not_compile():
 )
 def test_other_introspection_is_refused(body, message):
     assert message in fails(f"def transform(payload, config):\n    {body}\n    return []\n")
+
+
+GLOBALS_FIELD = "'{0.__globals__}'"
+
+
+@pytest.mark.parametrize(
+    ("expression", "method"),
+    [
+        (f"collections.UserString({GLOBALS_FIELD}).format(transform)", "format"),
+        (
+            f"collections.UserString({GLOBALS_FIELD[:3]}f{GLOBALS_FIELD[4:]}).format_map("
+            "{'f': transform})",
+            "format_map",
+        ),  # fmt: skip
+        (f"str.format({GLOBALS_FIELD}, transform)", "format"),
+        (f"str.format_map({GLOBALS_FIELD}, [transform])", "format_map"),
+        (f"getattr(collections.UserString, 'form' + 'at')({GLOBALS_FIELD}, transform)", "format"),
+        (f"collections.UserString({GLOBALS_FIELD}).data.format(transform)", "format"),
+        ("getattr(collections.UserString('x'), 'format_map', None)", "format_map"),
+    ],
+)
+def test_format_strings_cannot_reach_attributes_on_any_string_type(expression, method):
+    """Format fields read attributes past the getattr guard: `{0.__globals__}` would hand over
+    the globals of the function (argv, environ through the modules it holds)."""
+    message = fails(
+        f"import collections\n\ndef transform(payload, config):\n    return [{expression}]\n"
+    )
+    assert f"NotImplementedError: the {method}() method is not available" in message
+    assert "__builtins__" not in message
+
+
+def test_no_string_like_type_is_reachable_except_through_the_guard():
+    """Every class the allowed modules expose that could format: only UserString, whose
+    format methods the guard refuses (the test above). A new one must be looked at."""
+    from orbit_dagster.transformers import _sandbox_child as child
+
+    string_like = sorted(
+        f"{module}.{name}"
+        for module, view in (
+            (name, child.ModuleView(module)) for name, module in child.ALLOWED_MODULES.items()
+        )
+        for name, value in view._attributes.items()
+        if isinstance(value, type)
+        and (issubclass(value, str) or any(hasattr(value, m) for m in child.FORMAT_METHODS))
+    )
+    assert string_like == ["collections.UserString"]
+
+
+@pytest.mark.parametrize("kind", ["ingestion", "chart"])
+@pytest.mark.parametrize(
+    "nest", ["x = [x]", "x = {'a': x}", "x = [1, (x,)]"], ids=["list", "dict", "tuple"]
+)
+def test_output_nested_a_thousand_deep_is_refused_clearly(kind, nest):
+    # The parent parses the answer at a deeper stack than the child encoded it: unbounded,
+    # this was a raw RecursionError in `orbit transformer run`.
+    message = fails(
+        f"def transform(payload, config):\n    x = []\n    for i in range(990):\n"
+        f"        {nest}\n    return x\n",
+        kind=kind,
+    )
+    assert message == "invalid output: nested more than 100 levels deep"
+
+
+def test_output_nested_within_the_bound_is_accepted():
+    spec = run(
+        "def transform(points, config):\n    x = {'mark': 'line'}\n    for i in range(45):\n"
+        "        x = {'layer': [x]}\n"
+        "    x['$schema'] = 'https://vega.github.io/schema/vega-lite/v5.json'\n    return x\n",
+        kind="chart",
+    )
+    assert spec["layer"][0]["layer"][0]["layer"]  # 91 levels: a dict and a list per layer
 
 
 def test_class_statements_are_refused_clearly():
