@@ -14,8 +14,9 @@ import click
 import dagster as dg
 import sqlalchemy as sa
 
+from orbit_dagster.defs.metrics.resources import RefreshSettings
 from orbit_dagster.defs.metrics.sensors import metric_catalog_sensor
-from orbit_dagster.defs.resources import OrbitStore, RefreshSettings
+from orbit_dagster.defs.resources import OrbitStore
 from orbit_dagster.store import Store
 from orbit_dagster.store import schema as t
 from orbit_dagster.store.records import utcnow

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import yaml
 
 from orbit_dagster import settings
-from orbit_dagster.cli.runner import run_refresh
+from orbit_dagster.dagster_api import run_refresh
 from orbit_dagster.sources import sample_path
 from orbit_dagster.store import Store
 from orbit_dagster_tests.conftest import POSTGRES_SERVER

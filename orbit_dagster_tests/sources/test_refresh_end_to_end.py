@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orbit_dagster.cli.runner import run_refresh
+from orbit_dagster.dagster_api import run_refresh
 from orbit_dagster.store import Store
 from orbit_dagster_tests.sources.fake_apis import Reply, fake_apis, unavailable
 

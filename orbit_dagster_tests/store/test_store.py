@@ -28,7 +28,12 @@ def day(n: int) -> dt.datetime:
 
 def claim(store, metric_id: str, run_id: str = RUN, active=lambda _run: True) -> None:
     store.refresh_log.begin(
-        metric_id, run_id, mode="create", plan=plan("create"), is_run_active=active
+        metric_id,
+        run_id,
+        pipeline_name="refresh_metric_job",
+        mode="create",
+        plan=plan("create"),
+        is_run_active=active,
     )
 
 

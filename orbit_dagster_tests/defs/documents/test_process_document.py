@@ -8,11 +8,12 @@ import dagster as dg
 import httpx
 import pytest
 
+from orbit_dagster.documents.jobs import DOCUMENT_JOB
 from orbit_dagster.store import Store
 from orbit_dagster_tests.documents import veryfi_server as vs
 from orbit_dagster_tests.documents.fixtures import SECRETS, sample_file
 
-JOB = "process_document"
+JOB = DOCUMENT_JOB
 # Step behaviour does not depend on the engine: these run on SQLite only; the happy path, the
 # duplicate and the re-execution run on both engines.
 SQLITE_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)

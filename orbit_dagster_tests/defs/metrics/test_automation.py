@@ -5,12 +5,16 @@ import json
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 
+from orbit_dagster.defs.metrics.resources import RefreshSettings
 from orbit_dagster.defs.metrics.sensors import due_metrics, metric_catalog_sensor
 from orbit_dagster.defs.operations.sensors import run_failure_sensor
-from orbit_dagster.defs.resources import OrbitStore, RefreshSettings
+from orbit_dagster.defs.resources import OrbitStore
+from orbit_dagster.refresh.jobs import BATCH_JOB, REFRESH_JOB, batch_config, batch_run_config
 from orbit_dagster.refresh.plan import plan
 from orbit_dagster.store import Store
+from orbit_dagster.store import schema as t
 from orbit_dagster_tests.servers import json_server
 
 SERIES = {"data": [{"date": f"2026-10-0{d}", "value": d} for d in range(1, 5)]}
@@ -42,7 +46,7 @@ def resources(store_url: str, **settings) -> dict:
 
 
 def batches(requests) -> list[list[str]]:
-    return [r.run_config["ops"]["refresh_metrics"]["config"]["metric_ids"] for r in requests]
+    return [batch_config(r.run_config)["metric_ids"] for r in requests]
 
 
 def tick(definitions, instance, store_url, cursor=None, **settings):
@@ -72,9 +76,7 @@ def test_catalog_sensor_adds_and_removes_partitions_with_one_create_run_each(
         add(store, metric_id, good_file)
     first = tick(definitions, instance, orbit_env, batch_size=2)
     assert batches(first.run_requests) == [["a", "b"], ["c"]]
-    assert {
-        r.run_config["ops"]["refresh_metrics"]["config"]["mode"] for r in first.run_requests
-    } == {"create"}
+    assert {batch_config(r.run_config)["mode"] for r in first.run_requests} == {"create"}
     assert first.dynamic_partitions_requests[0].partition_keys == ["a", "b", "c"]
     apply(instance, first)
 
@@ -98,9 +100,7 @@ def test_catalog_sensor_adds_and_removes_partitions_with_one_create_run_each(
 def test_catalog_sensor_mirrors_pipelines_every_tick(store, definitions, instance, orbit_env):
     tick(definitions, instance, orbit_env)
     pipelines = {row["name"]: row for row in store.list_pipelines()}
-    assert {"refresh_metric", "refresh_metrics_batch", "metric_points", "metric_chart"} <= set(
-        pipelines
-    )
+    assert {REFRESH_JOB, BATCH_JOB, "metric_points", "metric_chart"} <= set(pipelines)
     assert pipelines["default_refresh_schedule"]["schedule"] == "0 * * * *"
     assert pipelines["default_refresh_schedule"]["is_active"] is True
     assert pipelines["metric_catalog_sensor"]["kind"] == "sensor"
@@ -151,10 +151,7 @@ def test_metric_schedule_sensor_reads_schedules_each_tick(
     )
     result = sensor(context)
     assert batches(result.run_requests) == [["every-minute"]]
-    assert (
-        result.run_requests[0].run_config["ops"]["refresh_metrics"]["config"]["mode"]
-        == "soft-refresh"
-    )
+    assert batch_config(result.run_requests[0].run_config)["mode"] == "soft-refresh"
     first_tick = dg.build_sensor_context(
         instance=instance, resources=resources(orbit_env), definitions=definitions
     )
@@ -173,18 +170,21 @@ def test_default_schedule_soft_refreshes_metrics_without_their_own_cron(
     )
     requests = list(schedule.evaluate_tick(context).run_requests)
     assert batches(requests) == [["m1", "m2"], ["m3"]]
-    assert {r.run_config["ops"]["refresh_metrics"]["config"]["mode"] for r in requests} == {
-        "soft-refresh"
-    }
+    assert {batch_config(r.run_config)["mode"] for r in requests} == {"soft-refresh"}
     assert len({r.run_key for r in requests}) == 2
 
 
+def pipeline_names(store: Store, run_id: str) -> set[str]:
+    runs = t.pipeline_runs
+    with store.engine.connect() as conn:
+        query = sa.select(runs.c.pipeline_name).where(runs.c.run_id == run_id)
+        return set(conn.execute(query).scalars())
+
+
 def run_batch(definitions, instance, metric_ids, mode="create"):
-    return definitions.resolve_job_def("refresh_metrics_batch").execute_in_process(
+    return definitions.resolve_job_def(BATCH_JOB).execute_in_process(
         instance=instance,
-        run_config={
-            "ops": {"refresh_metrics": {"config": {"metric_ids": metric_ids, "mode": mode}}}
-        },
+        run_config=batch_run_config(metric_ids, mode),
         raise_on_error=False,
     )
 
@@ -206,6 +206,8 @@ def test_a_batch_with_one_broken_metric_saves_the_others(
     steps = store.refresh_log.steps("good1", result.run_id)
     assert [row["status"] for row in steps].count("success") == 7
     assert store.refresh_log.steps("broken", result.run_id)[0]["status"] == "failed"
+    # Each metric's run row names the job that ran it (the batch job, not the one-partition one).
+    assert pipeline_names(store, result.run_id) == {BATCH_JOB}
 
 
 @pytest.mark.parametrize("webhook_status", [200, 500])
@@ -243,16 +245,19 @@ def failure_context(instance, run, failure, store_url, webhook=None):
 def test_failure_sensor_records_a_run_refused_before_any_step(
     store, good_file, definitions, instance, orbit_env
 ):
-    from dagster._core.test_utils import create_run_for_test
-
-    from orbit_dagster.cli.runner import run_refresh
+    from orbit_dagster.dagster_api import run_refresh
 
     add(store, "m", good_file)
-    holder = create_run_for_test(
-        instance, job_name="refresh_metric", status=dg.DagsterRunStatus.STARTED
+    holder = instance.add_run(
+        dg.DagsterRun(job_name=REFRESH_JOB, status=dg.DagsterRunStatus.STARTED)
     )
     store.refresh_log.begin(
-        "m", holder.run_id, mode="create", plan=plan("create"), is_run_active=lambda _r: True
+        "m",
+        holder.run_id,
+        pipeline_name=REFRESH_JOB,
+        mode="create",
+        plan=plan("create"),
+        is_run_active=lambda _r: True,
     )
     outcome = run_refresh(definitions, instance, "m", "create")
     assert not outcome.success
