@@ -1,48 +1,17 @@
-"""The metrics table drives Dagster: catalog sensor, schedules, batches, failures, mirror."""
+"""The metrics table drives Dagster: catalog sensor, schedules, batches, the pipelines mirror."""
 
 import datetime as dt
-import json
 
 import dagster as dg
-import pytest
 import sqlalchemy as sa
 
-from orbit_dagster.defs.metrics.resources import RefreshSettings
 from orbit_dagster.defs.metrics.sensors import due_metrics, metric_catalog_sensor
-from orbit_dagster.defs.operations.sensors import run_failure_sensor
-from orbit_dagster.defs.resources import OrbitStore
-from orbit_dagster.refresh.jobs import BATCH_JOB, REFRESH_JOB, batch_config, batch_run_config
-from orbit_dagster.refresh.plan import plan
+from orbit_dagster.refresh.jobs import BATCH_JOB, REFRESH_JOB, batch_config
 from orbit_dagster.store import Store
 from orbit_dagster.store import schema as t
-from orbit_dagster_tests.servers import json_server
+from orbit_dagster_tests.defs.metric_batches import add, good_file, resources, run_batch, store
 
-SERIES = {"data": [{"date": f"2026-10-0{d}", "value": d} for d in range(1, 5)]}
-
-
-@pytest.fixture
-def store(orbit_env) -> Store:
-    return Store(orbit_env)
-
-
-@pytest.fixture
-def good_file(tmp_path):
-    path = tmp_path / "series.json"
-    path.write_text(json.dumps(SERIES))
-    return path
-
-
-def add(store: Store, metric_id: str, path, schedule: str | None = None) -> None:
-    store.add_metric(
-        metric_id, name=metric_id, template="file", config={"path": str(path)}, schedule=schedule
-    )
-
-
-def resources(store_url: str, **settings) -> dict:
-    return {
-        "orbit_store": OrbitStore(database_url=store_url),
-        "refresh_settings": RefreshSettings(**settings),
-    }
+__all__ = ["good_file", "store"]  # fixtures used by the tests below
 
 
 def batches(requests) -> list[list[str]]:
@@ -181,14 +150,6 @@ def pipeline_names(store: Store, run_id: str) -> set[str]:
         return set(conn.execute(query).scalars())
 
 
-def run_batch(definitions, instance, metric_ids, mode="create"):
-    return definitions.resolve_job_def(BATCH_JOB).execute_in_process(
-        instance=instance,
-        run_config=batch_run_config(metric_ids, mode),
-        raise_on_error=False,
-    )
-
-
 def test_a_batch_with_one_broken_metric_saves_the_others(
     store, good_file, tmp_path, definitions, instance
 ):
@@ -208,73 +169,3 @@ def test_a_batch_with_one_broken_metric_saves_the_others(
     assert store.refresh_log.steps("broken", result.run_id)[0]["status"] == "failed"
     # Each metric's run row names the job that ran it (the batch job, not the one-partition one).
     assert pipeline_names(store, result.run_id) == {BATCH_JOB}
-
-
-@pytest.mark.parametrize("webhook_status", [200, 500])
-def test_failure_sensor_records_the_run_and_posts_an_alert(
-    store, good_file, definitions, instance, orbit_env, webhook_status
-):
-    add(store, "m", good_file)
-    result = run_batch(definitions, instance, ["m", "ghost"])
-    assert not result.success
-    run = instance.get_run_by_id(result.run_id)
-    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
-    with json_server() as server:
-        server.routes["/hook"] = ([webhook_status], {"ok": True})
-        context = failure_context(instance, run, failure, orbit_env, f"{server.base_url}/hook")
-        run_failure_sensor(context)  # never raises, whatever the webhook answers
-    alerts = server.posted
-    assert len(alerts) == (1 if webhook_status == 200 else 3)  # 5xx is retried, bounded
-    assert alerts[0]["run_id"] == result.run_id
-    assert alerts[0]["metric_ids"] == ["m", "ghost"]
-    assert alerts[0]["url"].endswith(f"/runs/{result.run_id}")
-    assert "ghost" in alerts[0]["error"]
-    assert store.get_metric("m")["last_error"] is None  # m itself succeeded in that run
-
-
-def failure_context(instance, run, failure, store_url, webhook=None):
-    return dg.build_run_status_sensor_context(
-        sensor_name="run_failure_sensor",
-        dagster_instance=instance,
-        dagster_run=run,
-        dagster_event=failure,
-        resources=resources(store_url, alert_webhook_url=webhook),
-    ).for_run_failure()
-
-
-def test_failure_sensor_records_a_run_refused_before_any_step(
-    store, good_file, definitions, instance, orbit_env
-):
-    from orbit_dagster.dagster_api import run_refresh
-
-    add(store, "m", good_file)
-    holder = instance.add_run(
-        dg.DagsterRun(job_name=REFRESH_JOB, status=dg.DagsterRunStatus.STARTED)
-    )
-    store.refresh_log.begin(
-        "m",
-        holder.run_id,
-        pipeline_name=REFRESH_JOB,
-        mode="create",
-        plan=plan("create"),
-        is_run_active=lambda _r: True,
-    )
-    outcome = run_refresh(definitions, instance, "m", "create")
-    assert not outcome.success
-    run = instance.get_run_by_id(outcome.run_id)
-    failure = next(
-        e
-        for e in instance.all_logs(outcome.run_id)
-        if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
-    ).dagster_event
-    run_failure_sensor(failure_context(instance, run, failure, orbit_env))
-    with store.engine.connect() as conn:
-        row = conn.exec_driver_sql(
-            "SELECT status, error FROM pipeline_runs WHERE run_id = ?"
-            if store.engine.dialect.name == "sqlite"
-            else "SELECT status, error FROM pipeline_runs WHERE run_id = %s",
-            (outcome.run_id,),
-        ).one()
-    assert row.status == "failed"
-    # The metric stays with the run that holds it: its error is not overwritten.
-    assert store.get_metric("m")["refresh_run_id"] == holder.run_id
