@@ -9,6 +9,7 @@ Whether a run still lives is Dagster's knowledge, not the store's: callers pass
 Progress comes out as records; the caller shapes them for display (`refresh/progress.py`).
 """
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,14 +132,7 @@ class RefreshLog:
         now = utcnow()
         with self.engine.begin() as conn:
             _set_step(
-                conn,
-                metric_id,
-                run_id,
-                step,
-                status=status,
-                finished_at=now,
-                duration_ms=duration_ms,
-                detail=detail,
+                conn, metric_id, run_id, step, **_ended(status, now, duration_ms), detail=detail
             )
             open_steps = conn.execute(
                 sa.select(sa.func.count())
@@ -170,16 +164,8 @@ class RefreshLog:
     ) -> None:
         """Record the failure, cancel the steps that will not run, release the metric."""
         with self.engine.begin() as conn:
-            _set_step(
-                conn,
-                metric_id,
-                run_id,
-                step,
-                status=s.FAILED,
-                finished_at=utcnow(),
-                duration_ms=duration_ms,
-                error=error,
-            )
+            ended = _ended(s.FAILED, utcnow(), duration_ms)
+            _set_step(conn, metric_id, run_id, step, **ended, error=error)
             _close_run(conn, metric_id, run_id, f"{step}: {error}")
 
     def record_run_failure(
@@ -368,6 +354,11 @@ def _set_step(conn: sa.Connection, metric_id: str, run_id: str, step: str, **val
         )
         .values(**values)
     )
+
+
+def _ended(status: str, finished_at: dt.datetime, duration_ms: int) -> dict[str, Any]:
+    """The values that close a step's row: its final status, when, and how long it took."""
+    return {"status": status, "finished_at": finished_at, "duration_ms": duration_ms}
 
 
 def _close_run(conn: sa.Connection, metric_id: str, run_id: str, error: str) -> None:
