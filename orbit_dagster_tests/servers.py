@@ -19,7 +19,7 @@ class JsonServer:
     e.g. [500, 200] for a flaky service.
     """
 
-    routes: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    routes: dict[str, tuple[int | list[int], Any]] = field(default_factory=dict)
     hold: threading.Event | None = None
     requests: list[str] = field(default_factory=list)
     # Decoded JSON bodies of POST requests, in arrival order.

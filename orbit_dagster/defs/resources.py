@@ -8,6 +8,7 @@ because Dagster fails a run on an EnvVar whose variable is unset.
 """
 
 import os
+from typing import Any
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
@@ -49,11 +50,11 @@ def optional_env(name: str) -> dg.EnvVar | None:
     return dg.EnvVar(name) if os.environ.get(name) else None
 
 
-def env_int(name: str, default: int) -> dg.EnvVar | int:
+def env_int(name: str, default: int) -> int:
     return dg.EnvVar.int(name) if os.environ.get(name) else default
 
 
-def metric_resources() -> dict[str, dg.ConfigurableResource]:
+def metric_resources() -> dict[str, Any]:
     """The refresh's settings and the model that writes transformers."""
     api_key = optional_env("OPENAI_API_KEY")
     return {
@@ -75,7 +76,7 @@ def metric_resources() -> dict[str, dg.ConfigurableResource]:
     }
 
 
-def document_resources() -> dict[str, dg.ConfigurableResource | dg.ConfigurableIOManager]:
+def document_resources() -> dict[str, Any]:
     """S3, Veryfi and document settings; an unset variable stays None and the step names it."""
     return {
         # One retry layer only: Dagster's RetryPolicy on the op, not boto3's as well.

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from orbit_dagster.transformers.errors import TransformerError
 
@@ -94,9 +94,15 @@ def spawn(command: list[str], what: str) -> subprocess.Popen:
         )
     except OSError as exc:
         raise TransformerError(f"could not start {what}: {exc}") from None
-    for stream in (child.stdin, child.stdout, child.stderr):
+    for stream in pipes(child):
         os.set_blocking(stream.fileno(), False)
     return child
+
+
+def pipes(child: subprocess.Popen) -> tuple[IO[bytes], IO[bytes], IO[bytes]]:
+    """stdin, stdout and stderr of a child `spawn` started (it always opens all three)."""
+    assert child.stdin and child.stdout and child.stderr
+    return child.stdin, child.stdout, child.stderr
 
 
 def pump(
@@ -118,16 +124,17 @@ def pump(
     """
     received, stderr = bytearray(), b""
     pending = memoryview(request)
+    stdin_pipe, stdout_pipe, stderr_pipe = pipes(process)
     with selectors.DefaultSelector() as selector:
-        selector.register(process.stdin, selectors.EVENT_WRITE)
-        selector.register(process.stdout, selectors.EVENT_READ)
-        selector.register(process.stderr, selectors.EVENT_READ)
+        selector.register(stdin_pipe, selectors.EVENT_WRITE)
+        selector.register(stdout_pipe, selectors.EVENT_READ)
+        selector.register(stderr_pipe, selectors.EVENT_READ)
         while selector.get_map() and not (complete is not None and complete(received)):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise time_limit_error(limits)
             for key, _ in selector.select(remaining):
-                if key.fileobj is process.stdin:
+                if key.fileobj is stdin_pipe:
                     try:
                         pending = pending[os.write(key.fd, pending[:CHUNK_BYTES]) :]
                     except BlockingIOError:
@@ -136,19 +143,19 @@ def pump(
                         # The process stopped reading (it failed early); its output says why.
                         pending = pending[:0]
                     if not pending:
-                        selector.unregister(process.stdin)
+                        selector.unregister(stdin_pipe)
                         if close_stdin:
-                            process.stdin.close()
+                            stdin_pipe.close()
                     continue
                 data = os.read(key.fd, CHUNK_BYTES)
-                if key.fileobj is process.stderr:
+                if key.fileobj is stderr_pipe:
                     if not data:
-                        selector.unregister(process.stderr)
+                        selector.unregister(stderr_pipe)
                     stderr = (stderr + data)[-STDERR_TAIL_BYTES:]
                 elif not data:
                     if complete is not None:
                         return bytes(received), stderr, True
-                    selector.unregister(process.stdout)
+                    selector.unregister(stdout_pipe)
                 else:
                     received += data
                     if len(received) > stdout_limit:

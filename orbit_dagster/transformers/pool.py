@@ -28,6 +28,7 @@ from orbit_dagster.transformers.child_process import (
     kill_group,
     open_envelope,
     output_limit_error,
+    pipes,
     pump,
     spawn,
     time_limit_error,
@@ -160,5 +161,5 @@ class _Worker:
     def stop(self) -> None:
         """Kill the worker's process group and reap it."""
         kill_group(self.process)
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+        for stream in pipes(self.process):
             stream.close()

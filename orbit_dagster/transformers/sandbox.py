@@ -12,7 +12,7 @@ import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from orbit_dagster.transformers.child_process import (
     ENVELOPE_BYTES,
@@ -42,12 +42,48 @@ class IngestionResult:
     skipped: dict[str, int]
 
 
+@overload
 def run_transformer(
     code: str,
     data: Any,
     config: Mapping[str, Any] | None = None,
     *,
-    kind: Literal["ingestion", "chart"],
+    kind: Literal["ingestion"],
+    limits: SandboxLimits | None = None,
+    pool: SandboxPool | None = None,
+) -> list[dict[str, Any]]: ...
+
+
+@overload
+def run_transformer(
+    code: str,
+    data: Any,
+    config: Mapping[str, Any] | None = None,
+    *,
+    kind: Literal["chart"],
+    limits: SandboxLimits | None = None,
+    pool: SandboxPool | None = None,
+) -> dict[str, Any]: ...
+
+
+@overload
+def run_transformer(
+    code: str,
+    data: Any,
+    config: Mapping[str, Any] | None = None,
+    *,
+    kind: str,
+    limits: SandboxLimits | None = None,
+    pool: SandboxPool | None = None,
+) -> list[dict[str, Any]] | dict[str, Any]: ...
+
+
+def run_transformer(
+    code: str,
+    data: Any,
+    config: Mapping[str, Any] | None = None,
+    *,
+    kind: str,
     limits: SandboxLimits | None = None,
     pool: SandboxPool | None = None,
 ) -> list[dict[str, Any]] | dict[str, Any]:

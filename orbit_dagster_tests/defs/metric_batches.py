@@ -7,6 +7,7 @@ import pytest
 from orbit_dagster.defs.metrics.resources import RefreshSettings
 from orbit_dagster.defs.resources import OrbitStore
 from orbit_dagster.refresh.jobs import BATCH_JOB, batch_run_config
+from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.store import Store
 
 SERIES = {"data": [{"date": f"2026-10-0{d}", "value": d} for d in range(1, 5)]}
@@ -37,7 +38,7 @@ def resources(store_url: str, **settings) -> dict:
     }
 
 
-def run_batch(definitions, instance, metric_ids, mode="create"):
+def run_batch(definitions, instance, metric_ids, mode: Mode = "create"):
     return definitions.resolve_job_def(BATCH_JOB).execute_in_process(
         instance=instance,
         run_config=batch_run_config(metric_ids, mode),

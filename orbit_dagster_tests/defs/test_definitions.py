@@ -49,6 +49,7 @@ def test_definitions_load_without_deprecation_warnings(orbit_env):
     asset_keys = {key.to_user_string() for key in definitions.resolve_all_asset_keys()}
     assert asset_keys == {"metric_points", "metric_chart"}
     refresh_job = definitions.resolve_job_def(REFRESH_JOB)
+    assert isinstance(refresh_job.partitions_def, dg.DynamicPartitionsDefinition)
     assert refresh_job.partitions_def.name == "metric"
     assert refresh_job.executor_def.name == "in_process"
     assert "orbit_store" in (definitions.resources or {})

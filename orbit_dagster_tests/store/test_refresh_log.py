@@ -2,6 +2,7 @@
 
 import pytest
 
+from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.refresh.plan import plan
 from orbit_dagster.refresh.progress import progress_answer
 from orbit_dagster.refresh.table import STEP_NAMES as STEPS
@@ -22,7 +23,7 @@ def log(store):
     return store.refresh_log
 
 
-def begin(log, run_id: str, mode="soft-refresh", active=alive):
+def begin(log, run_id: str, mode: Mode = "soft-refresh", active=alive):
     log.begin(
         "m",
         run_id,

@@ -37,6 +37,7 @@ def metric_catalog_sensor(
 ) -> dg.SensorResult | dg.SkipReason:
     store = orbit_store.get_store()
     # SQL readers of the store see what the UI sees, refreshed on every tick.
+    assert context.repository_def is not None  # always set when a sensor is evaluated
     store.sync_pipelines(pipeline_entries(context.repository_def, context.instance))
     fingerprint = json.dumps(store.catalog_fingerprint())
     if context.cursor == fingerprint:

@@ -18,19 +18,26 @@ def batches(requests) -> list[list[str]]:
     return [batch_config(r.run_config)["metric_ids"] for r in requests]
 
 
-def tick(definitions, instance, store_url, cursor=None, **settings):
+def tick(definitions, instance, store_url, cursor=None, **settings) -> dg.SensorResult:
+    """One catalog sensor tick that found work (or nothing to skip over)."""
+    result = evaluate(metric_catalog_sensor, definitions, instance, store_url, cursor, **settings)
+    assert isinstance(result, dg.SensorResult), result
+    return result
+
+
+def evaluate(sensor, definitions, instance, store_url, cursor=None, **settings):
     context = dg.build_sensor_context(
         instance=instance,
         cursor=cursor,
         resources=resources(store_url, **settings),
         definitions=definitions,
     )
-    return metric_catalog_sensor(context)
+    return sensor(context)
 
 
 def apply(instance, result: dg.SensorResult) -> None:
     """What the daemon does with a tick's partition requests."""
-    for request in result.dynamic_partitions_requests:
+    for request in result.dynamic_partitions_requests or []:
         if isinstance(request, dg.AddDynamicPartitionsRequest):
             instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
         else:
@@ -45,18 +52,20 @@ def test_catalog_sensor_adds_and_removes_partitions_with_one_create_run_each(
         add(store, metric_id, good_file)
     first = tick(definitions, instance, orbit_env, batch_size=2)
     assert batches(first.run_requests) == [["a", "b"], ["c"]]
-    assert {batch_config(r.run_config)["mode"] for r in first.run_requests} == {"create"}
-    assert first.dynamic_partitions_requests[0].partition_keys == ["a", "b", "c"]
+    assert {batch_config(r.run_config)["mode"] for r in first.run_requests or []} == {"create"}
+    assert (first.dynamic_partitions_requests or [])[0].partition_keys == ["a", "b", "c"]
     apply(instance, first)
 
-    unchanged = tick(definitions, instance, orbit_env, cursor=first.cursor, batch_size=2)
+    unchanged = evaluate(
+        metric_catalog_sensor, definitions, instance, orbit_env, first.cursor, batch_size=2
+    )
     assert isinstance(unchanged, dg.SkipReason)
 
     add(store, "d", good_file)
     store.delete_metric("a")
     second = tick(definitions, instance, orbit_env, cursor=first.cursor, batch_size=2)
     assert batches(second.run_requests) == [["d"]]
-    added, removed = second.dynamic_partitions_requests
+    added, removed = second.dynamic_partitions_requests or []
     assert added.partition_keys == ["d"] and removed.partition_keys == ["a"]
     apply(instance, second)
     assert set(instance.get_dynamic_partitions("metric")) == {"b", "c", "d"}
@@ -112,19 +121,11 @@ def test_metric_schedule_sensor_reads_schedules_each_tick(
     add(store, "default", good_file)
     sensor = definitions.resolve_sensor_def("metric_schedule_sensor")
     an_hour_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
-    context = dg.build_sensor_context(
-        instance=instance,
-        cursor=an_hour_ago,
-        resources=resources(orbit_env),
-        definitions=definitions,
-    )
-    result = sensor(context)
+    result = evaluate(sensor, definitions, instance, orbit_env, an_hour_ago)
     assert batches(result.run_requests) == [["every-minute"]]
     assert batch_config(result.run_requests[0].run_config)["mode"] == "soft-refresh"
-    first_tick = dg.build_sensor_context(
-        instance=instance, resources=resources(orbit_env), definitions=definitions
-    )
-    assert sensor(first_tick).run_requests == []  # no retroactive firing on the first tick
+    first_tick = evaluate(sensor, definitions, instance, orbit_env)
+    assert first_tick.run_requests == []  # no retroactive firing on the first tick
 
 
 def test_default_schedule_soft_refreshes_metrics_without_their_own_cron(

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from orbit_dagster.dagster_api import run_is_active, run_refresh
 from orbit_dagster.refresh.jobs import REFRESH_JOB
+from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.refresh.progress import progress_answer
 from orbit_dagster.refresh.table import STEP_NAMES as STEPS
 from orbit_dagster.store import Store
@@ -37,7 +38,7 @@ def store(orbit_env) -> Store:
 
 @pytest.fixture
 def refresh(definitions, instance):
-    def run(metric_id: str, mode: str):
+    def run(metric_id: str, mode: Mode):
         return run_refresh(definitions, instance, metric_id, mode)
 
     return run
@@ -209,6 +210,7 @@ def test_progress_shows_the_steps_in_order_during_and_after_a_run(store, refresh
             if progress.get("currentStep") == "fetching-api-data":
                 break
             time.sleep(0.05)
+        assert progress is not None
         assert progress["isProcessing"] is True
         assert progress["currentStep"] == "fetching-api-data"
         assert store.get_metric("live")["refresh_status"] == "fetching-api-data"
