@@ -8,8 +8,8 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from orbit_dagster.dagster_api import run_is_active, run_refresh
-from orbit_dagster.refresh.jobs import REFRESH_JOB
+from orbit_dagster.dagster_api import ensure_metric_partitions, run_is_active, run_refresh
+from orbit_dagster.refresh.jobs import REFRESH_JOB, refresh_run_config
 from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.refresh.progress import progress_answer
 from orbit_dagster.refresh.table import STEP_NAMES as STEPS
@@ -223,3 +223,21 @@ def test_progress_shows_the_steps_in_order_during_and_after_a_run(store, refresh
     assert progress["isProcessing"] is False and progress["error"] is None
     assert [s["step"] for s in progress["completedSteps"]] == list(STEPS)
     assert store.get_metric("live")["refresh_status"] is None
+
+
+def test_the_assets_materialize_for_one_partition_as_a_notebook_would(
+    store, metric, definitions, instance
+):
+    from orbit_dagster.defs.metrics.assets import metric_refresh
+
+    ensure_metric_partitions(instance, [metric])
+    result = dg.materialize(
+        [metric_refresh],
+        partition_key=metric,
+        instance=instance,
+        resources=definitions.resources,
+        run_config=refresh_run_config("create"),
+    )
+    assert result.success
+    assert values(store, metric) == [(d, float(i + 1)) for i, d in enumerate(DAYS)]
+    assert instance.get_materialized_partitions(dg.AssetKey("metric_chart")) == {metric}
