@@ -21,9 +21,11 @@ dev:
 test: install
 	$(PY) -m pytest -W default
 
+# The same checks as CI (.ci/run): lint, formatting, types.
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/basedpyright
 
 check-defs:
 	$(VENV)/bin/dg check defs

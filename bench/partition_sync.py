@@ -14,8 +14,9 @@ import click
 import dagster as dg
 import sqlalchemy as sa
 
+from orbit_dagster.defs.metrics.resources import RefreshSettings
 from orbit_dagster.defs.metrics.sensors import metric_catalog_sensor
-from orbit_dagster.defs.resources import OrbitStore, RefreshSettings
+from orbit_dagster.defs.resources import OrbitStore
 from orbit_dagster.store import Store
 from orbit_dagster.store import schema as t
 from orbit_dagster.store.records import utcnow
@@ -57,8 +58,9 @@ def tick(instance, definitions, store_url: str, cursor: str | None):
     )
     started = time.perf_counter()
     result = metric_catalog_sensor(context)
+    assert isinstance(result, dg.SensorResult | dg.SkipReason)
     if isinstance(result, dg.SensorResult):
-        for request in result.dynamic_partitions_requests:
+        for request in result.dynamic_partitions_requests or []:
             instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
     return result, time.perf_counter() - started
 
@@ -75,6 +77,7 @@ def main(count: int, postgres: str | None) -> None:
 
         definitions = defs()
         first, first_s = tick(instance, definitions, store_url, None)
+        assert isinstance(first, dg.SensorResult)
         second, second_s = tick(instance, definitions, store_url, first.cursor)
         assert len(instance.get_dynamic_partitions("metric")) == count
         assert isinstance(second, dg.SkipReason)
@@ -82,7 +85,7 @@ def main(count: int, postgres: str | None) -> None:
     baseline_s = min(add_to_fresh_instance(ids) for _ in range(BASELINE_REPEATS))
 
     engine = "postgres" if postgres else "sqlite"
-    runs = len(first.run_requests)
+    runs = len(first.run_requests or [])
     print(f"store: {engine}; metrics: {count}")
     print(f"first tick (all new, {runs} batch create runs requested): {first_s:.3f} s "
           f"= {count / first_s:,.0f} partitions/s")  # fmt: skip

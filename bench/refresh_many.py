@@ -4,9 +4,9 @@ Run: `.venv/bin/python -m bench.refresh_many [--metrics 1000] [--batch-size 100]
 [--postgres URL]`. Each metric is an http-json metric on a local server (127.0.0.1) serving
 a realistic 30-day series; its transformers are generated first (not timed). Then the same
 soft refresh runs twice, both with the batch op's warm sandbox pool: as
-`refresh_metrics_batch` runs on a persistent SQLite Dagster instance (in this process: the
+`refresh_metrics_batch_job` runs on a persistent SQLite Dagster instance (in this process: the
 run start-up a daemon would add is paid once per batch), and as a loop calling
-`refresh.run.refresh_metric` with no Dagster at all.
+`refresh.run.run_all_steps` with no Dagster at all.
 """
 
 import json
@@ -19,9 +19,11 @@ from pathlib import Path
 import click
 import dagster as dg
 
+from orbit_dagster.dagster_api import QUIET_CONSOLE
 from orbit_dagster.defs.metrics.ops import BATCH_SANDBOX_WORKERS
-from orbit_dagster.refresh.run import refresh_metric
-from orbit_dagster.refresh.services import Services
+from orbit_dagster.refresh.jobs import BATCH_JOB, METRIC_PARTITIONS, batch_run_config
+from orbit_dagster.refresh.run import run_all_steps
+from orbit_dagster.refresh.transformer_tools import TransformerTools
 from orbit_dagster.sources import sample_path
 from orbit_dagster.store import Store
 from orbit_dagster.transformers.pool import SandboxPool
@@ -37,9 +39,9 @@ def bare_loop(store: Store, metric_ids: list[str], mode: str) -> float:
     run_id = f"bare-{uuid.uuid4()}"
     started = time.perf_counter()
     with SandboxPool(size=BATCH_SANDBOX_WORKERS) as pool:
-        services = Services(pool=pool)
+        tools = TransformerTools(pool=pool)
         for metric_id in metric_ids:
-            refresh_metric(store, metric_id, run_id, mode, no_other_run, services)  # type: ignore[arg-type]
+            run_all_steps(store, metric_id, run_id, "bare-loop", mode, no_other_run, tools)  # type: ignore[arg-type]
     return time.perf_counter() - started
 
 
@@ -48,19 +50,14 @@ def dagster_batches(metric_ids: list[str], batch_size: int, home: Path) -> float
 
     os.environ["DAGSTER_HOME"] = str(home)
     with dg.DagsterInstance.get() as instance:
-        instance.add_dynamic_partitions("metric", metric_ids)
-        job = defs().resolve_job_def("refresh_metrics_batch")
+        instance.add_dynamic_partitions(METRIC_PARTITIONS, metric_ids)
+        job = defs().resolve_job_def(BATCH_JOB)
         started = time.perf_counter()
         for start in range(0, len(metric_ids), batch_size):
             batch = metric_ids[start : start + batch_size]
             result = job.execute_in_process(
                 instance=instance,
-                run_config={
-                    "ops": {
-                        "refresh_metrics": {"config": {"metric_ids": batch, "mode": "soft-refresh"}}
-                    },
-                    "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-                },
+                run_config={**batch_run_config(batch, "soft-refresh"), **QUIET_CONSOLE},
             )
             assert result.success
         elapsed = time.perf_counter() - started

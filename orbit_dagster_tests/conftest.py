@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import dagster as dg
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 
 from orbit_dagster.store import Store
 from orbit_dagster.store import schema as t
@@ -35,7 +36,7 @@ def postgres_url() -> Iterator[str]:
     try:
         with server.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as error:
+    except OperationalError as error:
         pytest.fail(
             f"Postgres is required at {POSTGRES_SERVER} and is not reachable ({error.orig}). "
             "Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"

@@ -1,4 +1,6 @@
-"""A real HTTP server on 127.0.0.1 for tests: serves JSON routes, can hold a response."""
+"""Real HTTP servers on 127.0.0.1 for tests: the one way every test server starts and stops
+(`local_server`), and a small JSON server that can hold a response (`json_server`).
+"""
 
 import json
 import threading
@@ -17,7 +19,7 @@ class JsonServer:
     e.g. [500, 200] for a flaky service.
     """
 
-    routes: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    routes: dict[str, tuple[int | list[int], Any]] = field(default_factory=dict)
     hold: threading.Event | None = None
     requests: list[str] = field(default_factory=list)
     # Decoded JSON bodies of POST requests, in arrival order.
@@ -25,11 +27,36 @@ class JsonServer:
     base_url: str = ""
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that keeps the test output clean (no access log lines)."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextmanager
+def local_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve `handler` on a free port of 127.0.0.1 from a thread; yields the base URL.
+
+    A short poll interval keeps each test's teardown quick (`shutdown` waits for the next
+    poll, 0.5 s by default); request threads are daemons, so a hung request never blocks exit.
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @contextmanager
 def json_server() -> Iterator[JsonServer]:
     state = JsonServer()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             length = int(self.headers.get("Content-Length") or 0)
             state.posted.append(json.loads(self.rfile.read(length) or b"null"))
@@ -50,17 +77,9 @@ def json_server() -> Iterator[JsonServer]:
             self.end_headers()
             self.wfile.write(raw)
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        if state.hold is not None:
-            state.hold.set()
-        server.shutdown()
-        server.server_close()
+    with local_server(Handler) as state.base_url:
+        try:
+            yield state
+        finally:
+            if state.hold is not None:
+                state.hold.set()

@@ -3,8 +3,8 @@
 Click (already installed with Dagster) parses the command line: it gives typed options,
 repeatable `--config KEY=VALUE`, choices with clear usage errors and exit code 2 on misuse.
 Errors go to stderr with a non-zero exit; `--json` output goes to stdout only.
-Commands that run or register Dagster things import `runner` when called: importing
-Dagster costs about 0.7 s, which `metrics list` and `metrics show` need not pay.
+Commands that run or register Dagster things reach it through `cli/location.py`, which
+imports Dagster only when called: `metrics list` and `metrics show` need not pay for it.
 """
 
 import json
@@ -14,23 +14,17 @@ from typing import Any
 import click
 from croniter import croniter
 
-from orbit_dagster import settings
+from orbit_dagster.cli import location, output
 from orbit_dagster.cli.documents import documents
+from orbit_dagster.cli.output import echo_json, fail
 from orbit_dagster.cli.transformers import transformer
-from orbit_dagster.refresh.plan import MODES
+from orbit_dagster.refresh.modes import MODES
+from orbit_dagster.refresh.progress import progress_answer
 from orbit_dagster.sources import SAMPLES, SourceError, sample_path
 from orbit_dagster.sources.templates import validate_config
-from orbit_dagster.store import MetricNotFoundError, Store, StoreError
+from orbit_dagster.store import MetricNotFoundError, StoreError
 
 DEMO_POINTS_SHOWN = 5
-
-
-def _store() -> Store:
-    return Store(settings.database_url())
-
-
-def _fail(message: str) -> None:
-    raise click.ClickException(message)
 
 
 def _parse_config(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -41,10 +35,6 @@ def _parse_config(pairs: tuple[str, ...]) -> dict[str, Any]:
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--config")
         config[key.strip()] = value
     return config
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, sort_keys=True))
 
 
 @click.group()
@@ -84,7 +74,7 @@ def metrics_add(
         )
     try:
         validate_config(template, config)
-        metric = _store().add_metric(
+        metric = output.store().add_metric(
             metric_id,
             name=name,
             template=template,
@@ -94,7 +84,7 @@ def metrics_add(
             organization=organization,
         )
     except (SourceError, StoreError) as error:
-        _fail(str(error))
+        fail(str(error))
     # No partition here: metric_catalog_sensor adds it and launches the metric's one create
     # run (with the daemon running); `orbit refresh` adds it when run by hand.
     click.echo(f"added metric {metric['id']} ({template})")
@@ -104,9 +94,9 @@ def metrics_add(
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def metrics_list(as_json: bool) -> None:
     """List metrics."""
-    rows = _store().list_metrics()
+    rows = output.store().list_metrics()
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     for row in rows:
         status = row["refresh_status"] or ("error" if row["last_error"] else "idle")
@@ -119,15 +109,15 @@ def metrics_list(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def metrics_show(metric_id: str, points: bool, as_json: bool) -> None:
     """Show one metric, optionally with its points sorted by date."""
-    store = _store()
+    store = output.store()
     try:
         metric = store.get_metric(metric_id)
     except MetricNotFoundError as error:
-        _fail(str(error))
+        fail(str(error))
     if points:
         metric["points"] = [p.to_json() for p in store.list_points(metric_id)]
     if as_json:
-        _echo_json(metric)
+        echo_json(metric)
         return
     for key, value in metric.items():
         if key != "points":
@@ -141,26 +131,31 @@ def metrics_show(metric_id: str, points: bool, as_json: bool) -> None:
 @click.argument("metric_id")
 def metrics_delete(metric_id: str) -> None:
     """Delete a metric with its points, transformers, chart and step log."""
-    from orbit_dagster.cli import runner
+    from orbit_dagster import dagster_api
 
     try:
-        _store().delete_metric(metric_id)
+        output.store().delete_metric(metric_id)
     except MetricNotFoundError as error:
-        _fail(str(error))
-    runner.remove_partition(metric_id)
+        fail(str(error))
+    dagster_api.remove_metric_partition(location.instance(), metric_id)
     click.echo(f"deleted metric {metric_id}")
 
 
 def _refresh(metric_id: str, mode: str) -> bool:
     """Run one refresh through Dagster; print its outcome; True on success."""
-    from orbit_dagster.cli import runner
+    from orbit_dagster import dagster_api
 
-    store = _store()
+    store = output.store()
     try:
         store.get_metric(metric_id)
     except MetricNotFoundError as error:
-        _fail(str(error))
-    outcome = runner.refresh(metric_id, mode)  # type: ignore[arg-type]
+        fail(str(error))
+    outcome = dagster_api.run_refresh(
+        location.definitions(),
+        location.instance(),
+        metric_id,
+        mode,  # type: ignore[arg-type]
+    )
     if outcome.success:
         click.echo(
             f"{metric_id}: {mode} succeeded (run {outcome.run_id}), "
@@ -177,7 +172,7 @@ def _refresh(metric_id: str, mode: str) -> bool:
 @click.argument("metric_id")
 @click.option("--mode", type=click.Choice(MODES), default="soft-refresh", show_default=True)
 def refresh(metric_id: str, mode: str) -> None:
-    """Refresh one metric through the Dagster job `refresh_metric`."""
+    """Refresh one metric through the Dagster job `refresh_metric_job`."""
     if not _refresh(metric_id, mode):
         sys.exit(1)
 
@@ -188,16 +183,16 @@ def refresh(metric_id: str, mode: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the progress object.")
 def progress(metric_id: str, organization: str | None, as_json: bool) -> None:
     """Steps of the metric's current (or last) refresh."""
-    from orbit_dagster.cli import runner
-
     try:
-        report = _store().refresh_log.progress(
-            metric_id, organization=organization, is_run_active=runner.is_run_active
+        report = progress_answer(
+            output.store().refresh_log.progress(
+                metric_id, organization=organization, is_run_active=location.is_run_active
+            )
         )
     except MetricNotFoundError as error:
-        _fail(str(error))
+        fail(str(error))
     if as_json:
-        _echo_json(report)
+        echo_json(report)
         return
     state = f"processing: {report['currentStep']}" if report["isProcessing"] else "idle"
     click.echo(f"{metric_id}: {state} (run {report.get('runId')})")
@@ -211,18 +206,17 @@ def progress(metric_id: str, organization: str | None, as_json: bool) -> None:
 @cli.command("sync")
 def sync() -> None:
     """Mirror the code location's jobs, assets, schedules and sensors into `pipelines`."""
-    from orbit_dagster.cli import runner
-    from orbit_dagster.defs.operations.pipelines import pipeline_entries
+    from orbit_dagster.dagster_api import pipeline_entries
 
-    entries = pipeline_entries(runner.definitions().get_repository_def(), runner.instance())
-    counts = _store().sync_pipelines(entries)
+    entries = pipeline_entries(location.definitions().get_repository_def(), location.instance())
+    counts = output.store().sync_pipelines(entries)
     click.echo(f"pipelines: {counts['mirrored']} mirrored, {counts['retired']} marked inactive")
 
 
 @cli.command("demo")
 def demo() -> None:
     """Register the bundled sample metrics, refresh them, print their latest points."""
-    store = _store()
+    store = output.store()
     failed = []
     for sample, (name, description) in SAMPLES.items():
         metric_id = f"demo-{sample.replace('_', '-')}"
@@ -251,7 +245,7 @@ def demo() -> None:
                 f"{metric['id']:<24} {point.to_json()['date']:<22} {point.value:>12g}  {dims}"
             )
     if failed:
-        _fail(f"demo refresh failed for {', '.join(failed)}")
+        fail(f"demo refresh failed for {', '.join(failed)}")
 
 
 cli.add_command(transformer)

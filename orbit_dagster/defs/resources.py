@@ -1,19 +1,35 @@
-"""Every resource of the code location, configured from the environment through `dg.EnvVar`."""
+"""Every resource of the code location, configured from the environment through `dg.EnvVar`.
+
+The resource types live with their domain (`metrics/resources.py`, `documents/resources.py`);
+the store, which every domain uses, lives here. Values are read when the code location loads
+(not at import): set variables become `dg.EnvVar`s, so the UI and the run storage keep the
+variable's name, never its value (URLs and keys may carry secrets); unset ones fall back,
+because Dagster fails a run on an EnvVar whose variable is unset.
+"""
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from typing import Any
 
 import dagster as dg
+from dagster_aws.s3 import S3Resource
 from dagster_openai import OpenAIResource
 from pydantic import Field
 
 from orbit_dagster import settings
-from orbit_dagster.defs.documents.resources import document_resources
-from orbit_dagster.defs.env import env_int, optional_env
-from orbit_dagster.refresh.services import Model, Services
+from orbit_dagster.defs.documents.resources import (
+    DOCUMENT_IO_MANAGER,
+    DocumentSettings,
+    VeryfiResource,
+)
+from orbit_dagster.defs.metrics.resources import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_UI_URL,
+    RefreshSettings,
+    TransformerGeneration,
+)
+from orbit_dagster.documents.checks import DEFAULT_MAX_BYTES
+from orbit_dagster.documents.veryfi import DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS
 from orbit_dagster.store import Store
-from orbit_dagster.transformers.pool import SandboxPool
 
 DEFAULT_MODEL = "gpt-4o-mini"
 
@@ -30,71 +46,75 @@ class OrbitStore(dg.ConfigurableResource):
         return Store(self.database_url)
 
 
-class RefreshSettings(dg.ConfigurableResource):
-    """How the sensors and schedules batch and announce metric refreshes."""
-
-    batch_size: int = Field(
-        default=100, gt=0, description="Metrics per batch run (ORBIT_BATCH_SIZE)."
-    )
-    alert_webhook_url: str | None = Field(
-        default=None, description="Where failed runs are posted as JSON (ORBIT_ALERT_WEBHOOK_URL)."
-    )
-    ui_url: str = Field(
-        default="http://127.0.0.1:3000", description="Base URL of the Dagster UI (ORBIT_UI_URL)."
-    )
+def optional_env(name: str) -> dg.EnvVar | None:
+    return dg.EnvVar(name) if os.environ.get(name) else None
 
 
-class TransformerGeneration(dg.ConfigurableResource):
-    """Who writes transformers: the `openai` resource's model (dagster-openai, any
-    `base_url`) when `OPENAI_API_KEY` is set, else the built-in offline generator."""
+def env_int(name: str, default: int) -> int:
+    return dg.EnvVar.int(name) if os.environ.get(name) else default
 
-    model: str | None = Field(
-        default=None,
-        description="Chat model name (ORBIT_OPENAI_MODEL); unset: the built-in generator.",
-    )
 
-    @contextmanager
-    def services(
-        self,
-        context: dg.OpExecutionContext,
-        openai: OpenAIResource,
-        pool: SandboxPool | None = None,
-    ) -> Iterator[Services]:
-        """The refresh steps' services for one op: the model's client when configured."""
-        if not self.model:
-            yield Services(pool=pool)
-            return
-        with openai.get_client(context) as client:
-            yield Services(model=Model(client=client, name=self.model), pool=pool)
+def metric_resources() -> dict[str, Any]:
+    """The refresh's settings and the model that writes transformers."""
+    api_key = optional_env("OPENAI_API_KEY")
+    return {
+        "refresh_settings": RefreshSettings(
+            batch_size=env_int("ORBIT_BATCH_SIZE", DEFAULT_BATCH_SIZE),
+            # A webhook URL often embeds a token: EnvVar keeps its value out of the UI.
+            alert_webhook_url=optional_env("ORBIT_ALERT_WEBHOOK_URL"),
+            ui_url=os.environ.get("ORBIT_UI_URL") or DEFAULT_UI_URL,
+        ),
+        "transformer_generation": TransformerGeneration(
+            model=(os.environ.get("ORBIT_OPENAI_MODEL") or DEFAULT_MODEL) if api_key else None,
+        ),
+        # Without a key no model is set and no request is ever made; the resource still needs
+        # a value to exist. (Not nested in TransformerGeneration: Dagster 1.13's nested-resource
+        # setup calls its own deprecated InitResourceContext.dagster_run.)
+        "openai": OpenAIResource(
+            api_key=api_key or "not-configured", base_url=os.environ.get("OPENAI_BASE_URL")
+        ),
+    }
+
+
+def document_resources() -> dict[str, Any]:
+    """S3, Veryfi and document settings; an unset variable stays None and the step names it."""
+    return {
+        # One retry layer only: Dagster's RetryPolicy on the op, not boto3's as well.
+        "s3": S3Resource(
+            region_name=optional_env("AWS_REGION"),
+            endpoint_url=optional_env("AWS_ENDPOINT_URL"),
+            aws_access_key_id=optional_env("AWS_ACCESS_KEY_ID"),
+            aws_secret_access_key=optional_env("AWS_SECRET_ACCESS_KEY"),
+            max_attempts=1,
+        ),
+        "veryfi": VeryfiResource(
+            client_id=optional_env("VERYFI_CLIENT_ID"),
+            username=optional_env("VERYFI_USERNAME"),
+            api_key=optional_env("VERYFI_API_KEY"),
+            client_secret=optional_env("VERYFI_CLIENT_SECRET"),
+            api_base_url=optional_env("VERYFI_API_BASE_URL") or DEFAULT_BASE_URL,
+            timeout_ms=env_int("VERYFI_TIMEOUT", DEFAULT_TIMEOUT_MS),
+            send_file_url=os.environ.get("VERYFI_SEND_FILE_URL", "").lower() in ("1", "true"),
+        ),
+        "document_settings": DocumentSettings(
+            bucket=optional_env("AWS_S3_BUCKET"),
+            inbox=optional_env("ORBIT_DOCUMENTS_INBOX"),
+            max_bytes=env_int("ORBIT_DOCUMENTS_MAX_BYTES", DEFAULT_MAX_BYTES),
+        ),
+        # Step outputs on disk in the instance's storage folder, so that re-execution from a
+        # failed step can load them (execute_in_process would otherwise keep them in memory).
+        DOCUMENT_IO_MANAGER: dg.FilesystemIOManager(),
+    }
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    # Read when the code location loads (not at import): the URL may carry a password, so it
-    # goes through EnvVar and the UI shows the variable's name, never its value.
-    database_url = optional_env("ORBIT_DATABASE_URL") or settings.default_database_url()
-    refresh_settings = RefreshSettings(
-        batch_size=env_int("ORBIT_BATCH_SIZE", 100),
-        # A webhook URL often embeds a token: EnvVar keeps its value out of the UI.
-        alert_webhook_url=optional_env("ORBIT_ALERT_WEBHOOK_URL"),
-        ui_url=os.environ.get("ORBIT_UI_URL") or "http://127.0.0.1:3000",
-    )
-    api_key = optional_env("OPENAI_API_KEY")
-    transformer_generation = TransformerGeneration(
-        model=(os.environ.get("ORBIT_OPENAI_MODEL") or DEFAULT_MODEL) if api_key else None,
-    )
-    # Without a key no model is set and no request is ever made; the resource still needs a
-    # value to exist. (Not nested in TransformerGeneration: Dagster 1.13's nested-resource
-    # setup calls its own deprecated InitResourceContext.dagster_run.)
-    openai = OpenAIResource(
-        api_key=api_key or "not-configured", base_url=os.environ.get("OPENAI_BASE_URL")
-    )
     return dg.Definitions(
         resources={
-            "orbit_store": OrbitStore(database_url=database_url),
-            "refresh_settings": refresh_settings,
-            "transformer_generation": transformer_generation,
-            "openai": openai,
+            "orbit_store": OrbitStore(
+                database_url=optional_env("ORBIT_DATABASE_URL") or settings.default_database_url()
+            ),
+            **metric_resources(),
             **document_resources(),
         }
     )

@@ -1,14 +1,9 @@
-"""What a refresh mode runs: every named step is planned to run or skipped with a reason."""
+"""What a refresh run executes: every named step, in order, planned to run or skipped with why."""
 
 from collections.abc import Collection
-from typing import Literal, get_args
 
-from orbit_dagster.store.steps import STEPS
-
-Mode = Literal["create", "soft-refresh", "hard-refresh"]
-MODES: tuple[str, ...] = get_args(Mode)
-
-DELETE_STEPS = ("deleting-old-data", "deleting-old-transformer")
+from orbit_dagster.refresh.modes import MODES, Mode
+from orbit_dagster.refresh.table import STEPS
 
 
 def plan(
@@ -25,10 +20,8 @@ def plan(
         raise ValueError(f"unknown refresh mode {mode!r}; expected one of {', '.join(MODES)}")
     reasons: dict[str, str | None] = {}
     for step in STEPS:
-        if executed_steps is not None and step not in executed_steps:
-            reasons[step] = f"done by run {parent_run_id}" if parent_run_id else "not selected"
-        elif step in DELETE_STEPS and mode != "hard-refresh":
-            reasons[step] = f"a {mode} run keeps existing data and transformers"
+        if executed_steps is not None and step.name not in executed_steps:
+            reasons[step.name] = f"done by run {parent_run_id}" if parent_run_id else "not selected"
         else:
-            reasons[step] = None
+            reasons[step.name] = step.skip_reason(mode)
     return reasons

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from orbit_dagster.refresh.errors import OWN_ERRORS
-from orbit_dagster.refresh.plan import Mode
+from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.store import Store
-from orbit_dagster.store import steps as s
+from orbit_dagster.store import step_log as s
 
 
 @dataclass
@@ -30,9 +30,12 @@ class StepOutcome:
 
 @dataclass
 class StepRecorder:
+    """One metric's steps in one run; `job_name` is the pipeline the run is recorded under."""
+
     store: Store
     metric_id: str
     run_id: str
+    job_name: str
     mode: Mode
     plan: Mapping[str, str | None]
     is_run_active: Callable[[str], bool]
@@ -43,6 +46,7 @@ class StepRecorder:
         log.begin(
             self.metric_id,
             self.run_id,
+            pipeline_name=self.job_name,
             mode=self.mode,
             plan=self.plan,
             is_run_active=self.is_run_active,

@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from orbit_dagster.refresh.plan import Mode
+from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.store import Point, Transformer
 
 

@@ -1,10 +1,11 @@
 """The work of each named refresh step, as plain functions of one shape.
 
-Every step is `(store, run_id, state, outcome, services) -> state`: it does one step's work and
-returns
-the state for the next. Recording the step (log row, status, lock) is `StepRecorder`'s job,
-and `run.py` composes the steps in order. Transformers belong to one metric: they are looked
-up and saved by metric id only, so two metrics on one template never share code.
+Every step is `(store, run_id, state, outcome, tools) -> state`: it does one step's work and
+returns the state for the next. Which modes run a step is the step table's (`table.py`), so a
+function here runs only in a mode that has its step. Recording the step (log row, status,
+lock) is `StepRecorder`'s job, and `run.py` composes the steps in order. Transformers belong
+to one metric: they are looked up and saved by metric id only, so two metrics on one template
+never share code.
 """
 
 from collections.abc import Callable
@@ -13,8 +14,8 @@ from typing import Any, Literal
 
 from orbit_dagster.refresh.errors import RefreshError
 from orbit_dagster.refresh.recorder import StepOutcome
-from orbit_dagster.refresh.services import Services
 from orbit_dagster.refresh.state import RefreshState
+from orbit_dagster.refresh.transformer_tools import TransformerTools
 from orbit_dagster.sources import fetch, get_template
 from orbit_dagster.store import Point, Store, Transformer
 from orbit_dagster.transformers import run_ingestion, run_transformer
@@ -25,8 +26,8 @@ CHART_SAMPLE_SIZE = 50
 
 
 def fetch_api_data(
-    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, services: Services
-):
+    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, tools: TransformerTools
+) -> RefreshState:
     metric = store.get_metric(state.metric_id)
     fetched = fetch(metric["template"], metric["config"])
     # The raw response (redacted, size-capped by the source) lands in the step log for debugging.
@@ -40,12 +41,9 @@ def fetch_api_data(
 
 
 def delete_old_data(
-    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, services: Services
-):
+    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, tools: TransformerTools
+) -> RefreshState:
     """Hard refresh: the old points are deleted in the transaction that saves the new ones."""
-    if state.mode != "hard-refresh":
-        outcome.skip(f"a {state.mode} run keeps existing data")
-        return state
     outcome.detail = (
         f"{store.count_points(state.metric_id)} old points will be replaced atomically when the "
         "new series is saved; they stay readable until then"
@@ -54,12 +52,9 @@ def delete_old_data(
 
 
 def delete_old_transformer(
-    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, services: Services
-):
+    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, tools: TransformerTools
+) -> RefreshState:
     """Hard refresh: new transformers replace the old ones only together with their output."""
-    if state.mode != "hard-refresh":
-        outcome.skip(f"a {state.mode} run keeps existing transformers")
-        return state
     kinds = [k for k in ("ingestion", "chart") if store.get_transformer(k, state.metric_id)]
     outcome.detail = (
         f"existing {' and '.join(kinds)} transformer(s) will be regenerated and replaced when "
@@ -75,7 +70,7 @@ def _reuse_or_generate(
     kind: Literal["ingestion", "chart"],
     state: RefreshState,
     outcome: StepOutcome,
-    services: Services,
+    tools: TransformerTools,
     sample: Callable[[], Any],
 ) -> RefreshState:
     """Soft refresh reuses the metric's own transformer; otherwise (or if none) generate."""
@@ -85,24 +80,24 @@ def _reuse_or_generate(
         return replace(state, transformer=existing, transformer_is_new=False)
     metric = state.metric
     hints = {key: metric["config"][key] for key in HINT_KEYS if key in metric["config"]}
-    code, generator, note = services.generate(kind, sample(), metric, hints or None)
+    code, generator, note = tools.generate(kind, sample(), metric, hints or None)
     outcome.detail = note
     transformer = Transformer(code=code, generator=generator, template=metric["template"])
     return replace(state, transformer=transformer, transformer_is_new=True)
 
 
 def generate_ingestion_transformer(
-    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, services: Services
-):
-    return _reuse_or_generate(store, "ingestion", state, outcome, services, lambda: state.payload)
+    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, tools: TransformerTools
+) -> RefreshState:
+    return _reuse_or_generate(store, "ingestion", state, outcome, tools, lambda: state.payload)
 
 
 def execute_ingestion_transformer(
-    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, services: Services
-):
+    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, tools: TransformerTools
+) -> RefreshState:
     assert state.transformer is not None
     result = run_ingestion(
-        state.transformer.code, state.payload, state.metric["config"], pool=services.pool
+        state.transformer.code, state.payload, state.metric["config"], pool=tools.pool
     )
     if not result.points:
         raise RefreshError("the ingestion transformer returned no data points from the payload")
@@ -112,8 +107,8 @@ def execute_ingestion_transformer(
 
 
 def save_timeseries_data(
-    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, services: Services
-):
+    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, tools: TransformerTools
+) -> RefreshState:
     replace_all = state.mode == "hard-refresh"
     saved = store.save_points(
         state.metric_id,
@@ -128,33 +123,33 @@ def save_timeseries_data(
 
 
 def generate_chart_transformer(
-    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, services: Services
-):
+    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, tools: TransformerTools
+) -> RefreshState:
     return _reuse_or_generate(
         store,
         "chart",
         state,
         outcome,
-        services,
+        tools,
         lambda: [p.to_json() for p in store.list_points(state.metric_id)[:CHART_SAMPLE_SIZE]],
     )
 
 
 def execute_chart_transformer(
-    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, services: Services
-):
+    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, tools: TransformerTools
+) -> RefreshState:
     assert state.transformer is not None
     points = [p.to_json() for p in store.list_points(state.metric_id)]
     spec = run_transformer(
-        state.transformer.code, points, state.metric["config"], kind="chart", pool=services.pool
+        state.transformer.code, points, state.metric["config"], kind="chart", pool=tools.pool
     )
     outcome.detail = f"Vega-Lite spec over {len(points)} points"
     return replace(state, chart_spec=spec)
 
 
 def save_chart_config(
-    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, services: Services
-):
+    store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, tools: TransformerTools
+) -> RefreshState:
     assert state.chart_spec is not None
     store.save_chart(state.metric_id, run_id, state.chart_spec, transformer=state.new_transformer)
     return state

@@ -4,6 +4,7 @@ import functools
 import threading
 
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from orbit_dagster.store import migrate
 
@@ -25,7 +26,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _engine(url: str) -> sa.Engine:
     engine = sa.create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas)
     migrate.upgrade(engine)
     return engine
 

@@ -1,27 +1,51 @@
-"""The refresh lifecycle in the store: the per-metric lock, the step log and progress.
+"""The refresh lifecycle in the store: the per-metric lock, the step log and progress records.
 
 A run claims a metric (compare-and-set on `metrics.refresh_run_id`), writes its whole plan
-as `pipeline:<step>` rows, and moves each row through running → success / skipped / failed.
+as `pipeline:<step>` rows under the caller's pipeline (job) name, and moves each row through
+running → success / skipped / failed.
 When no planned step is left the refresh completes; when one fails the rest are cancelled.
 Whether a run still lives is Dagster's knowledge, not the store's: callers pass
 `is_run_active(run_id)`, so a lock or status left by a crashed run is recognised as stale.
+Progress comes out as records; the caller shapes them for display (`refresh/progress.py`).
 """
 
+import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
 from orbit_dagster.store import schema as t
-from orbit_dagster.store import steps as s
+from orbit_dagster.store import step_log as s
 from orbit_dagster.store.records import MetricBusyError, MetricNotFoundError, iso, utcnow
 
 RunIsActive = Callable[[str], bool]
-PIPELINE_NAME = "refresh_metric"
 
 _logs = t.metric_api_logs
 _metrics = t.metrics
 _runs = t.pipeline_runs
+
+
+@dataclass(frozen=True)
+class FinishedStep:
+    """A step-log row that reached a final status in the run progress is reported for."""
+
+    step: str
+    status: str
+    duration_ms: int | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class RefreshProgress:
+    """A metric's current (or last) refresh: None run_id when it was never refreshed."""
+
+    run_id: str | None = None
+    processing: bool = False
+    current_step: str | None = None
+    finished_steps: list[FinishedStep] = field(default_factory=list)
+    error: str | None = None
 
 
 class RefreshLog:
@@ -33,13 +57,15 @@ class RefreshLog:
         metric_id: str,
         run_id: str,
         *,
+        pipeline_name: str,
         mode: str,
         plan: Mapping[str, str | None],
         is_run_active: RunIsActive,
     ) -> None:
         """Claim the metric for `run_id` and record the run's plan; idempotent per run.
 
-        `plan` maps every step to None (it will run) or the reason it is skipped.
+        `plan` maps every step, in run order, to None (it will run) or why it is skipped;
+        `pipeline_name` is the job the run belongs to, as `pipeline_runs` records it.
 
         Refused with MetricBusyError while another live run holds the metric. A lock held
         by a run that is no longer active is taken over, and that run's leftovers closed.
@@ -77,7 +103,7 @@ class RefreshLog:
                     f"metric '{metric_id}' was claimed by another run at the same moment; "
                     f"run {run_id} was refused"
                 )
-            self._write_plan(conn, metric_id, run_id, mode, plan)
+            self._write_plan(conn, metric_id, run_id, pipeline_name, mode, plan)
 
     def start_step(self, metric_id: str, run_id: str, step: str) -> None:
         now = utcnow()
@@ -106,14 +132,7 @@ class RefreshLog:
         now = utcnow()
         with self.engine.begin() as conn:
             _set_step(
-                conn,
-                metric_id,
-                run_id,
-                step,
-                status=status,
-                finished_at=now,
-                duration_ms=duration_ms,
-                detail=detail,
+                conn, metric_id, run_id, step, **_ended(status, now, duration_ms), detail=detail
             )
             open_steps = conn.execute(
                 sa.select(sa.func.count())
@@ -145,16 +164,8 @@ class RefreshLog:
     ) -> None:
         """Record the failure, cancel the steps that will not run, release the metric."""
         with self.engine.begin() as conn:
-            _set_step(
-                conn,
-                metric_id,
-                run_id,
-                step,
-                status=s.FAILED,
-                finished_at=utcnow(),
-                duration_ms=duration_ms,
-                error=error,
-            )
+            ended = _ended(s.FAILED, utcnow(), duration_ms)
+            _set_step(conn, metric_id, run_id, step, **ended, error=error)
             _close_run(conn, metric_id, run_id, f"{step}: {error}")
 
     def record_run_failure(
@@ -230,8 +241,8 @@ class RefreshLog:
         *,
         organization: str | None = None,
         is_run_active: RunIsActive,
-    ) -> dict[str, Any]:
-        """`{isProcessing, currentStep, completedSteps, error}` for the current or last run.
+    ) -> RefreshProgress:
+        """The current or last run's finished steps, current step and error.
 
         Scoped to `organization` when given (another organization's metric is 'not found').
         A status left behind by a run that is no longer active is not reported as processing.
@@ -247,12 +258,7 @@ class RefreshLog:
                 raise MetricNotFoundError(metric_id)
             run_id = _current_or_last_run(conn, metric_id)
             if run_id is None:
-                return {
-                    "isProcessing": False,
-                    "currentStep": None,
-                    "completedSteps": [],
-                    "error": None,
-                }
+                return RefreshProgress()
             rows = conn.execute(
                 sa.select(_logs.c.endpoint, _logs.c.status, _logs.c.duration_ms, _logs.c.error)
                 .where(_logs.c.metric_id == metric_id, _logs.c.run_id == run_id)
@@ -269,29 +275,28 @@ class RefreshLog:
         if holds_lock and not processing:
             error = f"run {run_id} stopped without finishing the refresh"
         running = [s.step_of(r.endpoint) for r in rows if r.status == s.RUNNING]
-        return {
-            "runId": run_id,
-            "isProcessing": processing,
-            "currentStep": (metric.refresh_status or (running[0] if running else None))
+        return RefreshProgress(
+            run_id=run_id,
+            processing=processing,
+            current_step=(metric.refresh_status or (running[0] if running else None))
             if processing
             else None,
-            "completedSteps": [
-                {
-                    "step": s.step_of(r.endpoint),
-                    "displayName": s.DISPLAY_NAMES[s.step_of(r.endpoint)],
-                    "status": r.status,
-                    "durationMs": r.duration_ms,
-                    **({"error": r.error} if r.error else {}),
-                }
+            finished_steps=[
+                FinishedStep(s.step_of(r.endpoint), r.status, r.duration_ms, r.error)
                 for r in rows
                 if r.status in s.FINISHED_STATUSES
             ],
-            "error": error,
-        }
+            error=error,
+        )
 
     @staticmethod
     def _write_plan(
-        conn: sa.Connection, metric_id: str, run_id: str, mode: str, plan: Mapping[str, str | None]
+        conn: sa.Connection,
+        metric_id: str,
+        run_id: str,
+        pipeline_name: str,
+        mode: str,
+        plan: Mapping[str, str | None],
     ) -> None:
         """Write the plan rows and the run row; a retry of the same run reopens them."""
         existing = conn.execute(
@@ -315,7 +320,7 @@ class RefreshLog:
         conn.execute(
             _runs.insert().values(
                 run_id=run_id,
-                pipeline_name=PIPELINE_NAME,
+                pipeline_name=pipeline_name,
                 metric_id=metric_id,
                 mode=mode,
                 status=s.RUNNING,
@@ -331,10 +336,10 @@ class RefreshLog:
                     "run_id": run_id,
                     "seq": seq,
                     "endpoint": s.endpoint(step),
-                    "status": s.PENDING if plan[step] is None else s.SKIPPED,
-                    "detail": plan[step],
+                    "status": s.PENDING if reason is None else s.SKIPPED,
+                    "detail": reason,
                 }
-                for seq, step in enumerate(s.STEPS)
+                for seq, (step, reason) in enumerate(plan.items())
             ],
         )
 
@@ -349,6 +354,11 @@ def _set_step(conn: sa.Connection, metric_id: str, run_id: str, step: str, **val
         )
         .values(**values)
     )
+
+
+def _ended(status: str, finished_at: dt.datetime, duration_ms: int) -> dict[str, Any]:
+    """The values that close a step's row: its final status, when, and how long it took."""
+    return {"status": status, "finished_at": finished_at, "duration_ms": duration_ms}
 
 
 def _close_run(conn: sa.Connection, metric_id: str, run_id: str, error: str) -> None:

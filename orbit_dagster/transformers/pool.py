@@ -14,15 +14,13 @@ to share between threads; a call waits for an idle worker when all `size` are bu
 """
 
 import json
-import os
 import queue
 import subprocess
 import threading
 import time
 from typing import Any
 
-from orbit_dagster.transformers.errors import TransformerError
-from orbit_dagster.transformers.sandbox import (
+from orbit_dagster.transformers.child_process import (
     ENVELOPE_BYTES,
     SandboxLimits,
     child_command,
@@ -30,9 +28,12 @@ from orbit_dagster.transformers.sandbox import (
     kill_group,
     open_envelope,
     output_limit_error,
+    pipes,
     pump,
+    spawn,
     time_limit_error,
 )
+from orbit_dagster.transformers.errors import TransformerError
 
 FRAME_HEADER_BYTES = 8
 # A worker's lifetime CPU budget, in calls' worth of the per-call CPU limit.
@@ -105,21 +106,9 @@ class _Worker:
         self.limits = limits
         self.calls = 0
         budget = limits.cpu_seconds * CPU_BUDGET_CALLS
-        try:
-            self.process = subprocess.Popen(
-                child_command(limits, worker=True, cpu_budget=budget),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                close_fds=True,
-                env={},
-                cwd="/",
-                start_new_session=True,  # its own process group, killed as a whole
-            )
-        except OSError as exc:
-            raise TransformerError(f"could not start a sandbox worker: {exc}") from None
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
-            os.set_blocking(stream.fileno(), False)
+        self.process = spawn(
+            child_command(limits, worker=True, cpu_budget=budget), "a sandbox worker"
+        )
 
     def call(self, request: bytes) -> tuple[Any, bool]:
         """(result, whether the worker asks to retire); TransformerError on any failure."""
@@ -172,5 +161,5 @@ class _Worker:
     def stop(self) -> None:
         """Kill the worker's process group and reap it."""
         kill_group(self.process)
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+        for stream in pipes(self.process):
             stream.close()

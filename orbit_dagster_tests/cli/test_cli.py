@@ -193,7 +193,7 @@ def test_sync_mirrors_the_code_location_idempotently(run_orbit, tmp_path):
     assert first.returncode == 0, first.stderr
     store = Store(f"sqlite:///{tmp_path / 'data' / 'orbit.sqlite3'}")
     rows = {row["name"]: (row["kind"], row["is_active"]) for row in store.list_pipelines()}
-    assert rows["refresh_metric"] == ("job", True)
+    assert rows["refresh_metric_job"] == ("job", True)
     assert rows["metric_catalog_sensor"] == ("sensor", True)
     assert rows["default_refresh_schedule"] == ("schedule", True)
     second = run_orbit("sync")

@@ -124,7 +124,12 @@ def test_show_prints_the_stored_code_of_each_kind(orbit, tmp_path, monkeypatch):
     store = Store(settings.database_url())
     store.add_metric("visits", name="Visitors", template="file", config={"path": "x.json"})
     store.refresh_log.begin(
-        "visits", "run-1", mode="create", plan=plan("create"), is_run_active=lambda _run: True
+        "visits",
+        "run-1",
+        pipeline_name="refresh_metric_job",
+        mode="create",
+        plan=plan("create"),
+        is_run_active=lambda _run: True,
     )
     ingestion = generate_ingestion_code(PAYLOAD, template="file", name="Visitors")
     chart = generate_chart_code(POINTS, name="Visitors")

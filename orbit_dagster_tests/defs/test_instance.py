@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import yaml
 
 from orbit_dagster import settings
-from orbit_dagster.cli.runner import run_refresh
+from orbit_dagster.dagster_api import run_refresh
 from orbit_dagster.sources import sample_path
 from orbit_dagster.store import Store
 from orbit_dagster_tests.conftest import POSTGRES_SERVER
@@ -31,7 +31,7 @@ def test_postgres_instance_config_is_the_default_plus_storage():
 
 
 def test_refresh_on_a_postgres_dagster_instance(postgres_url, tmp_path, monkeypatch):
-    dagster_db = sa.make_url(postgres_url).database + "_dagster"
+    dagster_db = f"{sa.make_url(postgres_url).database}_dagster"
     server = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{dagster_db}"')
@@ -60,7 +60,8 @@ def test_refresh_on_a_postgres_dagster_instance(postgres_url, tmp_path, monkeypa
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
             outcome = run_refresh(defs(), instance, "pg-series", "create")
             assert outcome.success, outcome.error
-            assert instance.get_run_by_id(outcome.run_id).is_success
+            run = instance.get_run_by_id(outcome.run_id)
+            assert run is not None and run.is_success
             assert instance.get_materialized_partitions(dg.AssetKey("metric_points")) == {
                 "pg-series"
             }

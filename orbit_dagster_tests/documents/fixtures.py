@@ -11,18 +11,18 @@ import http.client
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
 from orbit_dagster_tests.documents import veryfi_server as vs
+from orbit_dagster_tests.servers import QuietHandler, local_server
 
 AWS_ACCESS_KEY_ID = "AKIATESTORBIT0000001"
 AWS_SECRET_ACCESS_KEY = "test-aws-secret-key-3c2d1e0f"
@@ -51,10 +51,10 @@ class S3Server:
         return sum(1 for m, path in self.requests if m == method and key_part in path)
 
 
-def _proxy(target_port: int, log: list[tuple[str, str]]) -> ThreadingHTTPServer:
+def _proxy(target_port: int, log: list[tuple[str, str]]) -> type[QuietHandler]:
     """A forwarding proxy to moto that appends (method, path) of every request to `log`."""
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
 
         def _forward(self) -> None:
@@ -76,10 +76,7 @@ def _proxy(target_port: int, log: list[tuple[str, str]]) -> ThreadingHTTPServer:
 
         do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _forward  # noqa: N815
 
-        def log_message(self, *args) -> None:
-            pass
-
-    return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    return Handler
 
 
 @pytest.fixture(scope="session")
@@ -102,11 +99,8 @@ def s3_server() -> Iterator[S3Server]:
                     pytest.fail("moto server did not start")
                 time.sleep(0.05)
         log: list[tuple[str, str]] = []
-        proxy = _proxy(port, log)
-        threading.Thread(target=proxy.serve_forever, daemon=True).start()
-        yield S3Server(url=f"http://127.0.0.1:{proxy.server_address[1]}", requests=log)
-        proxy.shutdown()
-        proxy.server_close()
+        with local_server(_proxy(port, log)) as url:
+            yield S3Server(url=url, requests=log)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -117,7 +111,7 @@ class DocumentServers:
     s3: S3Server
     veryfi: vs.VeryfiServer
     bucket: str
-    client: object  # a boto3 S3 client pointed at the proxy
+    client: Any  # a boto3 S3 client pointed at the proxy
 
     def puts(self) -> int:
         """PUT requests that uploaded an object (not the bucket creation)."""

@@ -42,7 +42,8 @@ def test_submit_then_find_by_external_id(secret):
         assert veryfi.find("abc") is None
         created = veryfi.submit("r.pdf", "abc", FILE)
         assert created["external_id"] == "abc" and created["vendor"]["name"]
-        assert veryfi.find("abc")["id"] == created["id"]
+        found = veryfi.find("abc")
+        assert found is not None and found["id"] == created["id"]
         assert veryfi.find("other") is None
         get, post = ("GET", "/api/v8/partner/documents"), ("POST", "/api/v8/partner/documents")
         assert server.requests == [get, post, get, get]
@@ -100,5 +101,5 @@ def test_a_slow_answer_is_a_retryable_timeout(server):
 def test_retry_after_as_http_date():
     later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)
     seconds = retry_after_seconds(email.utils.format_datetime(later, usegmt=True))
-    assert 25 <= seconds <= 31
+    assert seconds is not None and 25 <= seconds <= 31
     assert retry_after_seconds("garbage") is None and retry_after_seconds(None) is None

@@ -17,9 +17,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from orbit_dagster_tests.servers import QuietHandler, local_server
 
 CLIENT_ID = "vrf-test-client"
 USERNAME = "orbit-test"
@@ -90,7 +91,7 @@ def expected_signature(secret: str, payload: dict[str, Any], timestamp: str) -> 
 def veryfi_server(client_secret: str | None = None) -> Iterator[VeryfiServer]:
     state = VeryfiServer(client_secret=client_secret)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
             raw = json.dumps(body).encode()
             self.send_response(status)
@@ -167,18 +168,9 @@ def veryfi_server(client_secret: str | None = None) -> Iterator[VeryfiServer]:
             time.sleep(answer.delay)
             return self._send(201, state.documents[doc_id])
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/api/v8/partner"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with local_server(Handler) as base_url:
+        state.base_url = f"{base_url}/api/v8/partner"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _body_problem(body: dict[str, Any]) -> str | None:

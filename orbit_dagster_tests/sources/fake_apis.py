@@ -13,15 +13,15 @@ Every request is recorded (method, path with query, headers) for the tests to in
 
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from orbit_dagster_tests.servers import QuietHandler, local_server
 
 GITHUB_DAYS = ["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05"]
 
@@ -146,7 +146,7 @@ def fake_apis() -> Iterator[FakeApis]:
     apis = FakeApis()
     _default_data(apis)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, so connection reuse is exercised
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
@@ -178,20 +178,8 @@ def fake_apis() -> Iterator[FakeApis]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test); nothing to answer
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    apis.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    # A short poll interval makes shutdown (each test's teardown) quick.
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with local_server(Handler) as apis.base_url:
         yield apis
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _route(apis: FakeApis, request: Request, body: bytes) -> Reply:

@@ -1,10 +1,12 @@
-"""The refresh lock, step log and progress on both engines."""
+"""The refresh lock, step log and progress on both engines (progress as the front end reads it)."""
 
 import pytest
 
+from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.refresh.plan import plan
+from orbit_dagster.refresh.progress import progress_answer
+from orbit_dagster.refresh.table import STEP_NAMES as STEPS
 from orbit_dagster.store import MetricBusyError, MetricNotFoundError
-from orbit_dagster.store.steps import STEPS
 
 
 def alive(_run_id: str) -> bool:
@@ -21,8 +23,15 @@ def log(store):
     return store.refresh_log
 
 
-def begin(log, run_id: str, mode="soft-refresh", active=alive):
-    log.begin("m", run_id, mode=mode, plan=plan(mode), is_run_active=active)
+def begin(log, run_id: str, mode: Mode = "soft-refresh", active=alive):
+    log.begin(
+        "m",
+        run_id,
+        pipeline_name="refresh_metric_job",
+        mode=mode,
+        plan=plan(mode),
+        is_run_active=active,
+    )
 
 
 def test_plan_is_written_in_order_with_skipped_steps(log):
@@ -67,7 +76,7 @@ def test_failure_clears_status_sets_error_and_cancels_the_rest(log, store):
     assert metric["last_error"] == "fetching-api-data: boom"
     statuses = [r["status"] for r in log.steps("m", "r1")]
     assert statuses[0] == "failed" and set(statuses[1:]) <= {"cancelled", "skipped"}
-    progress = log.progress("m", is_run_active=alive)
+    progress = progress_answer(log.progress("m", is_run_active=alive))
     assert progress["isProcessing"] is False
     assert progress["error"] == "fetching-api-data: boom"
 
@@ -77,7 +86,7 @@ def test_progress_is_per_run_and_scoped_to_the_organization(log):
     log.start_step("m", "r1", "fetching-api-data")
     log.finish_step("m", "r1", "fetching-api-data", status="success", duration_ms=12)
     log.start_step("m", "r1", "deleting-old-data")
-    progress = log.progress("m", organization="acme", is_run_active=alive)
+    progress = progress_answer(log.progress("m", organization="acme", is_run_active=alive))
     assert progress["isProcessing"] is True
     assert progress["currentStep"] == "deleting-old-data"
     assert progress["completedSteps"][0] == {
@@ -93,7 +102,7 @@ def test_progress_is_per_run_and_scoped_to_the_organization(log):
 def test_status_left_by_a_crashed_run_is_not_processing(log):
     begin(log, "r1")
     log.start_step("m", "r1", "fetching-api-data")
-    progress = log.progress("m", is_run_active=dead)
+    progress = progress_answer(log.progress("m", is_run_active=dead))
     assert progress["isProcessing"] is False and progress["currentStep"] is None
     assert "stopped without finishing" in progress["error"]
 

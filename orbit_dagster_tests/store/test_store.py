@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from orbit_dagster.refresh.plan import plan
 from orbit_dagster.store import (
@@ -28,7 +29,12 @@ def day(n: int) -> dt.datetime:
 
 def claim(store, metric_id: str, run_id: str = RUN, active=lambda _run: True) -> None:
     store.refresh_log.begin(
-        metric_id, run_id, mode="create", plan=plan("create"), is_run_active=active
+        metric_id,
+        run_id,
+        pipeline_name="refresh_metric_job",
+        mode="create",
+        plan=plan("create"),
+        is_run_active=active,
     )
 
 
@@ -94,9 +100,10 @@ def test_replace_swaps_the_series_and_transformer_in_one_transaction(store, metr
 def test_failed_replace_keeps_old_points_and_transformer(store, metric):
     old = [Point(day(i), float(i)) for i in range(4)]
     store.save_points(metric, RUN, old, replace=False, transformer=CODE)
-    broken = [Point(day(7), 1.0), Point(None, 2.0)]  # NOT NULL violation after the delete
+    # A NOT NULL violation after the delete (a point no transformer output could make).
+    broken = [Point(day(7), 1.0), Point(None, 2.0)]  # pyright: ignore[reportArgumentType]
     new_code = Transformer(code="changed", generator="test", template="file")
-    with pytest.raises(sa.exc.IntegrityError):
+    with pytest.raises(IntegrityError):
         store.save_points(metric, RUN, broken, replace=True, transformer=new_code)
     assert store.list_points(metric) == old
     assert store.get_transformer("ingestion", metric) == CODE

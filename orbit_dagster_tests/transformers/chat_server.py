@@ -12,8 +12,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from orbit_dagster_tests.servers import QuietHandler, local_server
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def chat_server() -> Iterator[ChatServer]:
     state = ChatServer()
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with lock:
@@ -80,17 +81,9 @@ def chat_server() -> Iterator[ChatServer]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up waiting (a timeout test)
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    # A short poll interval: shutdown() waits for the next poll, 0.5 s by default.
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        state.released.set()
-        server.shutdown()
-        server.server_close()
+    with local_server(Handler) as base_url:
+        state.base_url = f"{base_url}/v1"
+        try:
+            yield state
+        finally:
+            state.released.set()

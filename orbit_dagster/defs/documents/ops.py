@@ -23,17 +23,19 @@ import dagster as dg
 from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
-from orbit_dagster.defs.documents.resources import DocumentSettings, VeryfiResource
+from orbit_dagster.defs.documents.resources import (
+    DOCUMENT_IO_MANAGER,
+    DocumentSettings,
+    VeryfiResource,
+)
 from orbit_dagster.defs.resources import OrbitStore
 from orbit_dagster.documents import pipeline
 from orbit_dagster.documents.checks import DocumentInputError, inspect_file
+from orbit_dagster.documents.jobs import SHA256_TAG, UPLOAD_OP
 from orbit_dagster.documents.pipeline import MissingSettingError, UploadedDocument
 from orbit_dagster.documents.veryfi import VeryfiRejected, VeryfiUnavailable
 from orbit_dagster.store.documents import DocumentStore
 
-PIPELINE_NAME = "process_document"
-SHA256_TAG = "orbit/document_sha256"
-IO_MANAGER_KEY = "document_io_manager"
 VERYFI_RETRIES = 2
 
 
@@ -75,9 +77,10 @@ def _document_step(store: DocumentStore, sha256: str | None) -> Iterator[None]:
 
 
 @dg.op(
+    name=UPLOAD_OP,
     description="Check the file, then put it in S3 unless this SHA-256 is already there.",
     retry_policy=_retry(3),
-    out=dg.Out(UploadedDocument, io_manager_key=IO_MANAGER_KEY),
+    out=dg.Out(UploadedDocument, io_manager_key=DOCUMENT_IO_MANAGER),
 )
 def upload_to_s3(
     context: dg.OpExecutionContext,
@@ -105,7 +108,7 @@ def upload_to_s3(
 @dg.op(
     description="Extract it with Veryfi: reuse the document found by external_id, else submit.",
     retry_policy=_retry(VERYFI_RETRIES),
-    out=dg.Out(dict, io_manager_key=IO_MANAGER_KEY),
+    out=dg.Out(dict, io_manager_key=DOCUMENT_IO_MANAGER),
 )
 def veryfi_process(
     context: dg.OpExecutionContext,
@@ -130,7 +133,7 @@ def veryfi_process(
 @dg.op(
     description="Save the extraction (vendor, total, currency, date, line items) on its row.",
     retry_policy=_retry(2),
-    out=dg.Out(dict, io_manager_key=IO_MANAGER_KEY),
+    out=dg.Out(dict, io_manager_key=DOCUMENT_IO_MANAGER),
 )
 def store_results(
     context: dg.OpExecutionContext,
@@ -163,7 +166,7 @@ def summary(context: dg.OpExecutionContext, orbit_store: OrbitStore, row: dict) 
         orbit_store.get_store().documents,
         row,
         run_id=context.run_id,
-        pipeline_name=PIPELINE_NAME,
+        pipeline_name=context.job_name,
         started_at=dt.datetime.fromtimestamp(started, dt.UTC).replace(tzinfo=None),
         durations_ms=durations,
     )

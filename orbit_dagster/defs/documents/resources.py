@@ -4,13 +4,10 @@ Every field is optional so that the code location loads with no AWS or Veryfi va
 a step that needs a missing one fails naming it (`AWS_S3_BUCKET is not set`).
 """
 
-import os
-
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
-from orbit_dagster.defs.env import env_int, optional_env
 from orbit_dagster.documents.checks import DEFAULT_MAX_BYTES
 from orbit_dagster.documents.pipeline import require_settings
 from orbit_dagster.documents.veryfi import (
@@ -19,6 +16,9 @@ from orbit_dagster.documents.veryfi import (
     VeryfiClient,
     VeryfiSettings,
 )
+
+# Step outputs go through this IO manager (on disk), so re-execution from failure finds them.
+DOCUMENT_IO_MANAGER = "document_io_manager"
 
 
 class DocumentSettings(dg.ConfigurableResource):
@@ -85,38 +85,3 @@ class VeryfiResource(dg.ConfigurableResource):
                 timeout_ms=self.timeout_ms,
             )
         )
-
-
-def document_resources() -> dict[str, dg.ConfigurableResource | dg.ConfigurableIOManager]:
-    """S3, Veryfi and document settings from the environment, read when the location loads.
-
-    Secrets go through EnvVar only (the UI and the run storage keep the variable's name); a
-    variable that is unset stays None so the location loads and the step names it.
-    """
-    return {
-        # One retry layer only: Dagster's RetryPolicy on the op, not boto3's as well.
-        "s3": S3Resource(
-            region_name=optional_env("AWS_REGION"),
-            endpoint_url=optional_env("AWS_ENDPOINT_URL"),
-            aws_access_key_id=optional_env("AWS_ACCESS_KEY_ID"),
-            aws_secret_access_key=optional_env("AWS_SECRET_ACCESS_KEY"),
-            max_attempts=1,
-        ),
-        "veryfi": VeryfiResource(
-            client_id=optional_env("VERYFI_CLIENT_ID"),
-            username=optional_env("VERYFI_USERNAME"),
-            api_key=optional_env("VERYFI_API_KEY"),
-            client_secret=optional_env("VERYFI_CLIENT_SECRET"),
-            api_base_url=optional_env("VERYFI_API_BASE_URL") or DEFAULT_BASE_URL,
-            timeout_ms=env_int("VERYFI_TIMEOUT", DEFAULT_TIMEOUT_MS),
-            send_file_url=os.environ.get("VERYFI_SEND_FILE_URL", "").lower() in ("1", "true"),
-        ),
-        "document_settings": DocumentSettings(
-            bucket=optional_env("AWS_S3_BUCKET"),
-            inbox=optional_env("ORBIT_DOCUMENTS_INBOX"),
-            max_bytes=env_int("ORBIT_DOCUMENTS_MAX_BYTES", DEFAULT_MAX_BYTES),
-        ),
-        # Step outputs on disk in the instance's storage folder, so that re-execution from a
-        # failed step can load them (execute_in_process would otherwise keep them in memory).
-        "document_io_manager": dg.FilesystemIOManager(),
-    }

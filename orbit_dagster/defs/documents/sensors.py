@@ -12,18 +12,18 @@ from pathlib import Path
 
 import dagster as dg
 
-from orbit_dagster.defs.documents.jobs import process_document
-from orbit_dagster.defs.documents.ops import SHA256_TAG
+from orbit_dagster.defs.documents.jobs import process_document_job
 from orbit_dagster.defs.documents.resources import DocumentSettings
 from orbit_dagster.defs.resources import OrbitStore
 from orbit_dagster.documents.checks import DocumentInputError, inspect_file
 from orbit_dagster.documents.inbox import new_files
+from orbit_dagster.documents.jobs import SHA256_TAG, document_run_config
 
 
 @dg.sensor(
-    job=process_document,
+    job=process_document_job,
     minimum_interval_seconds=30,
-    description="Watches the inbox folder (ORBIT_DOCUMENTS_INBOX) and runs process_document "
+    description="Watches the inbox folder (ORBIT_DOCUMENTS_INBOX) and runs process_document_job "
     "once per new file content (run key = SHA-256 of the bytes).",
 )
 def documents_inbox_sensor(
@@ -51,7 +51,7 @@ def documents_inbox_sensor(
         requests.append(
             dg.RunRequest(
                 run_key=document.sha256,
-                run_config={"ops": {"upload_to_s3": {"config": {"path": document.path}}}},
+                run_config=document_run_config(document.path),
                 tags={SHA256_TAG: document.sha256},
             )
         )

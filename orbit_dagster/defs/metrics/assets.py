@@ -12,15 +12,17 @@ import dagster as dg
 
 from orbit_dagster.defs.metrics import ops
 from orbit_dagster.defs.metrics.partitions import metric_partitions
+from orbit_dagster.refresh.jobs import REFRESH_ASSET
 
 
 @dg.config_mapping
 def refresh_config(config: ops.RefreshConfig) -> dict:
     """Run config `ops: {metric_refresh: {config: {mode: ...}}}` reaches the first step."""
-    return {"fetch_api_data": {"config": {"mode": config.mode}}}
+    return {ops.fetch_api_data.name: {"config": {"mode": config.mode}}}
 
 
 @dg.graph_multi_asset(
+    name=REFRESH_ASSET,
     outs={
         "metric_points": dg.AssetOut(
             description="A metric's time series in the Orbit store (one partition per metric).",

@@ -2,4 +2,6 @@
 
 import dagster as dg
 
-metric_partitions = dg.DynamicPartitionsDefinition(name="metric")
+from orbit_dagster.refresh.jobs import METRIC_PARTITIONS
+
+metric_partitions = dg.DynamicPartitionsDefinition(name=METRIC_PARTITIONS)

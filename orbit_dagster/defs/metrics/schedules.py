@@ -9,8 +9,10 @@ import os
 
 import dagster as dg
 
-from orbit_dagster.defs.metrics.requests import BATCH_JOB, batch_run_requests
-from orbit_dagster.defs.resources import OrbitStore, RefreshSettings
+from orbit_dagster.defs.metrics.batch_requests import batch_run_requests
+from orbit_dagster.defs.metrics.resources import RefreshSettings
+from orbit_dagster.defs.resources import OrbitStore
+from orbit_dagster.refresh.jobs import BATCH_JOB
 
 DEFAULT_REFRESH_CRON = "0 * * * *"
 
@@ -22,7 +24,7 @@ def schedules() -> dg.Definitions:
     @dg.schedule(
         name="default_refresh_schedule",
         description=f"Soft refresh of every metric without its own schedule ({cron}, UTC; "
-        "ORBIT_REFRESH_CRON), in batches of refresh_metrics_batch runs.",
+        "ORBIT_REFRESH_CRON), in batches of refresh_metrics_batch_job runs.",
         cron_schedule=cron,
         execution_timezone="UTC",
         job_name=BATCH_JOB,

@@ -14,10 +14,12 @@ import json
 import dagster as dg
 from croniter import croniter
 
+from orbit_dagster.dagster_api import metric_partition_changes, pipeline_entries
+from orbit_dagster.defs.metrics.batch_requests import batch_run_requests
 from orbit_dagster.defs.metrics.partitions import metric_partitions
-from orbit_dagster.defs.metrics.requests import BATCH_JOB, batch_run_requests
-from orbit_dagster.defs.operations.pipelines import pipeline_entries
-from orbit_dagster.defs.resources import OrbitStore, RefreshSettings
+from orbit_dagster.defs.metrics.resources import RefreshSettings
+from orbit_dagster.defs.resources import OrbitStore
+from orbit_dagster.refresh.jobs import BATCH_JOB
 
 
 @dg.sensor(
@@ -35,14 +37,14 @@ def metric_catalog_sensor(
 ) -> dg.SensorResult | dg.SkipReason:
     store = orbit_store.get_store()
     # SQL readers of the store see what the UI sees, refreshed on every tick.
+    assert context.repository_def is not None  # always set when a sensor is evaluated
     store.sync_pipelines(pipeline_entries(context.repository_def, context.instance))
     fingerprint = json.dumps(store.catalog_fingerprint())
     if context.cursor == fingerprint:
         return dg.SkipReason("the metrics table has not changed")
     metric_ids = list(store.metric_schedules())
-    known = set(context.instance.get_dynamic_partitions(metric_partitions.name))
-    new = [m for m in metric_ids if m not in known]
-    gone = sorted(known - set(metric_ids))
+    # The daemon applies the partition requests before it launches the runs, in one tick.
+    new, gone = metric_partition_changes(context.instance, metric_ids)
     return dg.SensorResult(
         run_requests=batch_run_requests(
             new, mode="create", batch_size=refresh_settings.batch_size, key="catalog"

@@ -9,16 +9,9 @@ is logged and nothing else fails with it.
 import dagster as dg
 
 from orbit_dagster.alerts import post_alert
-from orbit_dagster.defs.resources import OrbitStore, RefreshSettings
-
-
-def run_metric_ids(run: dg.DagsterRun) -> list[str]:
-    """The metrics a run covered: its partition, or the ids of a batch run's config."""
-    partition = run.tags.get("dagster/partition")
-    if partition:
-        return [partition]
-    batch = run.run_config.get("ops", {}).get("refresh_metrics", {}).get("config", {})
-    return list(batch.get("metric_ids", []))
+from orbit_dagster.defs.metrics.resources import RefreshSettings
+from orbit_dagster.defs.resources import OrbitStore
+from orbit_dagster.refresh.jobs import run_metric_ids
 
 
 @dg.run_failure_sensor(
@@ -35,7 +28,7 @@ def run_failure_sensor(
     run = context.dagster_run
     event = context.failure_event
     error = event.message or "the run failed"
-    metric_ids = run_metric_ids(run)
+    metric_ids = run_metric_ids(run.tags, run.run_config)
     orbit_store.get_store().refresh_log.record_run_failure(
         run.run_id, run.job_name, metric_ids, error
     )

@@ -5,6 +5,7 @@ import os
 import dagster as dg
 import pytest
 
+from orbit_dagster.documents.jobs import DOCUMENT_JOB
 from orbit_dagster.store import Store
 from orbit_dagster_tests.documents.fixtures import PNG, sample_file
 
@@ -27,7 +28,7 @@ def test_inbox_sensor_submits_each_new_file_once(
 
     definitions = defs()
     sensor = definitions.resolve_sensor_def(SENSOR)
-    job = definitions.resolve_job_def("process_document")
+    job = definitions.resolve_job_def(DOCUMENT_JOB)
     cursor = None
 
     def tick() -> list[dg.RunRequest]:

@@ -8,11 +8,12 @@ import dagster as dg
 import httpx
 import pytest
 
+from orbit_dagster.documents.jobs import DOCUMENT_JOB
 from orbit_dagster.store import Store
 from orbit_dagster_tests.documents import veryfi_server as vs
 from orbit_dagster_tests.documents.fixtures import SECRETS, sample_file
 
-JOB = "process_document"
+JOB = DOCUMENT_JOB
 # Step behaviour does not depend on the engine: these run on SQLite only; the happy path, the
 # duplicate and the re-execution run on both engines.
 SQLITE_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
@@ -40,7 +41,10 @@ def run(document_servers, definitions, instance):
 def failure_message(result: dg.ExecuteInProcessResult) -> str:
     failures = [e for e in result.all_events if e.is_step_failure]
     data = failures[0].step_failure_data
-    return data.user_failure_data.description if data.user_failure_data else data.error.message
+    if data.user_failure_data and data.user_failure_data.description:
+        return data.user_failure_data.description
+    assert data.error is not None
+    return data.error.message
 
 
 def test_file_goes_to_s3_veryfi_and_the_store(run, document_servers, store, tmp_path):

@@ -1,63 +1,43 @@
-"""The metrics table drives Dagster: catalog sensor, schedules, batches, failures, mirror."""
+"""The metrics table drives Dagster: catalog sensor, schedules, batches, the pipelines mirror."""
 
 import datetime as dt
-import json
 
 import dagster as dg
-import pytest
+import sqlalchemy as sa
 
 from orbit_dagster.defs.metrics.sensors import due_metrics, metric_catalog_sensor
-from orbit_dagster.defs.operations.sensors import run_failure_sensor
-from orbit_dagster.defs.resources import OrbitStore, RefreshSettings
-from orbit_dagster.refresh.plan import plan
+from orbit_dagster.refresh.jobs import BATCH_JOB, REFRESH_JOB, batch_config
 from orbit_dagster.store import Store
-from orbit_dagster_tests.servers import json_server
+from orbit_dagster.store import schema as t
+from orbit_dagster_tests.defs.metric_batches import add, good_file, resources, run_batch, store
 
-SERIES = {"data": [{"date": f"2026-10-0{d}", "value": d} for d in range(1, 5)]}
-
-
-@pytest.fixture
-def store(orbit_env) -> Store:
-    return Store(orbit_env)
-
-
-@pytest.fixture
-def good_file(tmp_path):
-    path = tmp_path / "series.json"
-    path.write_text(json.dumps(SERIES))
-    return path
-
-
-def add(store: Store, metric_id: str, path, schedule: str | None = None) -> None:
-    store.add_metric(
-        metric_id, name=metric_id, template="file", config={"path": str(path)}, schedule=schedule
-    )
-
-
-def resources(store_url: str, **settings) -> dict:
-    return {
-        "orbit_store": OrbitStore(database_url=store_url),
-        "refresh_settings": RefreshSettings(**settings),
-    }
+__all__ = ["good_file", "store"]  # fixtures used by the tests below
 
 
 def batches(requests) -> list[list[str]]:
-    return [r.run_config["ops"]["refresh_metrics"]["config"]["metric_ids"] for r in requests]
+    return [batch_config(r.run_config)["metric_ids"] for r in requests]
 
 
-def tick(definitions, instance, store_url, cursor=None, **settings):
+def tick(definitions, instance, store_url, cursor=None, **settings) -> dg.SensorResult:
+    """One catalog sensor tick that found work (or nothing to skip over)."""
+    result = evaluate(metric_catalog_sensor, definitions, instance, store_url, cursor, **settings)
+    assert isinstance(result, dg.SensorResult), result
+    return result
+
+
+def evaluate(sensor, definitions, instance, store_url, cursor=None, **settings):
     context = dg.build_sensor_context(
         instance=instance,
         cursor=cursor,
         resources=resources(store_url, **settings),
         definitions=definitions,
     )
-    return metric_catalog_sensor(context)
+    return sensor(context)
 
 
 def apply(instance, result: dg.SensorResult) -> None:
     """What the daemon does with a tick's partition requests."""
-    for request in result.dynamic_partitions_requests:
+    for request in result.dynamic_partitions_requests or []:
         if isinstance(request, dg.AddDynamicPartitionsRequest):
             instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
         else:
@@ -72,20 +52,20 @@ def test_catalog_sensor_adds_and_removes_partitions_with_one_create_run_each(
         add(store, metric_id, good_file)
     first = tick(definitions, instance, orbit_env, batch_size=2)
     assert batches(first.run_requests) == [["a", "b"], ["c"]]
-    assert {
-        r.run_config["ops"]["refresh_metrics"]["config"]["mode"] for r in first.run_requests
-    } == {"create"}
-    assert first.dynamic_partitions_requests[0].partition_keys == ["a", "b", "c"]
+    assert {batch_config(r.run_config)["mode"] for r in first.run_requests or []} == {"create"}
+    assert (first.dynamic_partitions_requests or [])[0].partition_keys == ["a", "b", "c"]
     apply(instance, first)
 
-    unchanged = tick(definitions, instance, orbit_env, cursor=first.cursor, batch_size=2)
+    unchanged = evaluate(
+        metric_catalog_sensor, definitions, instance, orbit_env, first.cursor, batch_size=2
+    )
     assert isinstance(unchanged, dg.SkipReason)
 
     add(store, "d", good_file)
     store.delete_metric("a")
     second = tick(definitions, instance, orbit_env, cursor=first.cursor, batch_size=2)
     assert batches(second.run_requests) == [["d"]]
-    added, removed = second.dynamic_partitions_requests
+    added, removed = second.dynamic_partitions_requests or []
     assert added.partition_keys == ["d"] and removed.partition_keys == ["a"]
     apply(instance, second)
     assert set(instance.get_dynamic_partitions("metric")) == {"b", "c", "d"}
@@ -98,9 +78,7 @@ def test_catalog_sensor_adds_and_removes_partitions_with_one_create_run_each(
 def test_catalog_sensor_mirrors_pipelines_every_tick(store, definitions, instance, orbit_env):
     tick(definitions, instance, orbit_env)
     pipelines = {row["name"]: row for row in store.list_pipelines()}
-    assert {"refresh_metric", "refresh_metrics_batch", "metric_points", "metric_chart"} <= set(
-        pipelines
-    )
+    assert {REFRESH_JOB, BATCH_JOB, "metric_points", "metric_chart"} <= set(pipelines)
     assert pipelines["default_refresh_schedule"]["schedule"] == "0 * * * *"
     assert pipelines["default_refresh_schedule"]["is_active"] is True
     assert pipelines["metric_catalog_sensor"]["kind"] == "sensor"
@@ -143,22 +121,11 @@ def test_metric_schedule_sensor_reads_schedules_each_tick(
     add(store, "default", good_file)
     sensor = definitions.resolve_sensor_def("metric_schedule_sensor")
     an_hour_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
-    context = dg.build_sensor_context(
-        instance=instance,
-        cursor=an_hour_ago,
-        resources=resources(orbit_env),
-        definitions=definitions,
-    )
-    result = sensor(context)
+    result = evaluate(sensor, definitions, instance, orbit_env, an_hour_ago)
     assert batches(result.run_requests) == [["every-minute"]]
-    assert (
-        result.run_requests[0].run_config["ops"]["refresh_metrics"]["config"]["mode"]
-        == "soft-refresh"
-    )
-    first_tick = dg.build_sensor_context(
-        instance=instance, resources=resources(orbit_env), definitions=definitions
-    )
-    assert sensor(first_tick).run_requests == []  # no retroactive firing on the first tick
+    assert batch_config(result.run_requests[0].run_config)["mode"] == "soft-refresh"
+    first_tick = evaluate(sensor, definitions, instance, orbit_env)
+    assert first_tick.run_requests == []  # no retroactive firing on the first tick
 
 
 def test_default_schedule_soft_refreshes_metrics_without_their_own_cron(
@@ -173,20 +140,15 @@ def test_default_schedule_soft_refreshes_metrics_without_their_own_cron(
     )
     requests = list(schedule.evaluate_tick(context).run_requests)
     assert batches(requests) == [["m1", "m2"], ["m3"]]
-    assert {r.run_config["ops"]["refresh_metrics"]["config"]["mode"] for r in requests} == {
-        "soft-refresh"
-    }
+    assert {batch_config(r.run_config)["mode"] for r in requests} == {"soft-refresh"}
     assert len({r.run_key for r in requests}) == 2
 
 
-def run_batch(definitions, instance, metric_ids, mode="create"):
-    return definitions.resolve_job_def("refresh_metrics_batch").execute_in_process(
-        instance=instance,
-        run_config={
-            "ops": {"refresh_metrics": {"config": {"metric_ids": metric_ids, "mode": mode}}}
-        },
-        raise_on_error=False,
-    )
+def pipeline_names(store: Store, run_id: str) -> set[str]:
+    runs = t.pipeline_runs
+    with store.engine.connect() as conn:
+        query = sa.select(runs.c.pipeline_name).where(runs.c.run_id == run_id)
+        return set(conn.execute(query).scalars())
 
 
 def test_a_batch_with_one_broken_metric_saves_the_others(
@@ -206,70 +168,5 @@ def test_a_batch_with_one_broken_metric_saves_the_others(
     steps = store.refresh_log.steps("good1", result.run_id)
     assert [row["status"] for row in steps].count("success") == 7
     assert store.refresh_log.steps("broken", result.run_id)[0]["status"] == "failed"
-
-
-@pytest.mark.parametrize("webhook_status", [200, 500])
-def test_failure_sensor_records_the_run_and_posts_an_alert(
-    store, good_file, definitions, instance, orbit_env, webhook_status
-):
-    add(store, "m", good_file)
-    result = run_batch(definitions, instance, ["m", "ghost"])
-    assert not result.success
-    run = instance.get_run_by_id(result.run_id)
-    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
-    with json_server() as server:
-        server.routes["/hook"] = ([webhook_status], {"ok": True})
-        context = failure_context(instance, run, failure, orbit_env, f"{server.base_url}/hook")
-        run_failure_sensor(context)  # never raises, whatever the webhook answers
-    alerts = server.posted
-    assert len(alerts) == (1 if webhook_status == 200 else 3)  # 5xx is retried, bounded
-    assert alerts[0]["run_id"] == result.run_id
-    assert alerts[0]["metric_ids"] == ["m", "ghost"]
-    assert alerts[0]["url"].endswith(f"/runs/{result.run_id}")
-    assert "ghost" in alerts[0]["error"]
-    assert store.get_metric("m")["last_error"] is None  # m itself succeeded in that run
-
-
-def failure_context(instance, run, failure, store_url, webhook=None):
-    return dg.build_run_status_sensor_context(
-        sensor_name="run_failure_sensor",
-        dagster_instance=instance,
-        dagster_run=run,
-        dagster_event=failure,
-        resources=resources(store_url, alert_webhook_url=webhook),
-    ).for_run_failure()
-
-
-def test_failure_sensor_records_a_run_refused_before_any_step(
-    store, good_file, definitions, instance, orbit_env
-):
-    from dagster._core.test_utils import create_run_for_test
-
-    from orbit_dagster.cli.runner import run_refresh
-
-    add(store, "m", good_file)
-    holder = create_run_for_test(
-        instance, job_name="refresh_metric", status=dg.DagsterRunStatus.STARTED
-    )
-    store.refresh_log.begin(
-        "m", holder.run_id, mode="create", plan=plan("create"), is_run_active=lambda _r: True
-    )
-    outcome = run_refresh(definitions, instance, "m", "create")
-    assert not outcome.success
-    run = instance.get_run_by_id(outcome.run_id)
-    failure = next(
-        e
-        for e in instance.all_logs(outcome.run_id)
-        if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
-    ).dagster_event
-    run_failure_sensor(failure_context(instance, run, failure, orbit_env))
-    with store.engine.connect() as conn:
-        row = conn.exec_driver_sql(
-            "SELECT status, error FROM pipeline_runs WHERE run_id = ?"
-            if store.engine.dialect.name == "sqlite"
-            else "SELECT status, error FROM pipeline_runs WHERE run_id = %s",
-            (outcome.run_id,),
-        ).one()
-    assert row.status == "failed"
-    # The metric stays with the run that holds it: its error is not overwritten.
-    assert store.get_metric("m")["refresh_run_id"] == holder.run_id
+    # Each metric's run row names the job that ran it (the batch job, not the one-partition one).
+    assert pipeline_names(store, result.run_id) == {BATCH_JOB}

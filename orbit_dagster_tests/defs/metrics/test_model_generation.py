@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from orbit_dagster.cli.runner import run_refresh
+from orbit_dagster.dagster_api import run_refresh
 from orbit_dagster.store import Store
 from orbit_dagster_tests.transformers.chat_server import chat_server
 

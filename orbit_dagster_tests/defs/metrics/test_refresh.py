@@ -6,11 +6,15 @@ import time
 
 import dagster as dg
 import pytest
-from dagster._core.test_utils import create_run_for_test
+import sqlalchemy as sa
 
-from orbit_dagster.cli.runner import run_refresh
+from orbit_dagster.dagster_api import ensure_metric_partitions, run_is_active, run_refresh
+from orbit_dagster.refresh.jobs import REFRESH_JOB, refresh_run_config
+from orbit_dagster.refresh.modes import Mode
+from orbit_dagster.refresh.progress import progress_answer
+from orbit_dagster.refresh.table import STEP_NAMES as STEPS
 from orbit_dagster.store import Store
-from orbit_dagster.store.steps import STEPS
+from orbit_dagster.store import schema as t
 from orbit_dagster_tests.servers import json_server
 
 DAYS = ["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04"]
@@ -34,7 +38,7 @@ def store(orbit_env) -> Store:
 
 @pytest.fixture
 def refresh(definitions, instance):
-    def run(metric_id: str, mode: str):
+    def run(metric_id: str, mode: Mode):
         return run_refresh(definitions, instance, metric_id, mode)
 
     return run
@@ -75,6 +79,10 @@ def test_create_runs_every_step_and_saves_points_transformers_and_chart(
     assert row["last_fetched_at"] is not None
     materialized = instance.get_materialized_partitions(dg.AssetKey("metric_points"))
     assert materialized == {metric}
+    with store.engine.connect() as conn:
+        runs = t.pipeline_runs
+        query = sa.select(runs.c.pipeline_name).where(runs.c.run_id == outcome.run_id)
+        assert conn.execute(query).scalar_one() == REFRESH_JOB
 
 
 def test_repeated_refresh_never_duplicates_points(store, metric, refresh):
@@ -161,12 +169,13 @@ def test_two_metrics_on_one_template_own_independent_transformers(store, tmp_pat
 def test_refresh_is_refused_while_another_live_run_holds_the_metric(
     store, metric, refresh, instance
 ):
-    holder = create_run_for_test(
-        instance, job_name="refresh_metric", status=dg.DagsterRunStatus.STARTED
+    holder = instance.add_run(
+        dg.DagsterRun(job_name=REFRESH_JOB, status=dg.DagsterRunStatus.STARTED)
     )
     store.refresh_log.begin(
         metric,
         holder.run_id,
+        pipeline_name=REFRESH_JOB,
         mode="create",
         plan={s: None for s in STEPS},
         is_run_active=lambda _run: True,
@@ -183,8 +192,6 @@ def test_refresh_is_refused_while_another_live_run_holds_the_metric(
 
 
 def test_progress_shows_the_steps_in_order_during_and_after_a_run(store, refresh, instance):
-    from orbit_dagster.defs.metrics.run_state import run_is_active
-
     with json_server() as server:
         server.routes["/series"] = (200, series(DAYS))
         server.hold = threading.Event()
@@ -197,17 +204,40 @@ def test_progress_shows_the_steps_in_order_during_and_after_a_run(store, refresh
         deadline = time.monotonic() + 30
         progress = None
         while time.monotonic() < deadline:
-            progress = store.refresh_log.progress("live", is_run_active=run_is_active(instance))
+            progress = progress_answer(
+                store.refresh_log.progress("live", is_run_active=run_is_active(instance))
+            )
             if progress.get("currentStep") == "fetching-api-data":
                 break
             time.sleep(0.05)
+        assert progress is not None
         assert progress["isProcessing"] is True
         assert progress["currentStep"] == "fetching-api-data"
         assert store.get_metric("live")["refresh_status"] == "fetching-api-data"
         server.hold.set()
         thread.join(timeout=60)
     assert result["outcome"].success, result["outcome"].error
-    progress = store.refresh_log.progress("live", is_run_active=run_is_active(instance))
+    progress = progress_answer(
+        store.refresh_log.progress("live", is_run_active=run_is_active(instance))
+    )
     assert progress["isProcessing"] is False and progress["error"] is None
     assert [s["step"] for s in progress["completedSteps"]] == list(STEPS)
     assert store.get_metric("live")["refresh_status"] is None
+
+
+def test_the_assets_materialize_for_one_partition_as_a_notebook_would(
+    store, metric, definitions, instance
+):
+    from orbit_dagster.defs.metrics.assets import metric_refresh
+
+    ensure_metric_partitions(instance, [metric])
+    result = dg.materialize(
+        [metric_refresh],
+        partition_key=metric,
+        instance=instance,
+        resources=definitions.resources,
+        run_config=refresh_run_config("create"),
+    )
+    assert result.success
+    assert values(store, metric) == [(d, float(i + 1)) for i, d in enumerate(DAYS)]
+    assert instance.get_materialized_partitions(dg.AssetKey("metric_chart")) == {metric}

@@ -11,7 +11,8 @@ from urllib.parse import quote
 import dagster as dg
 import pytest
 
-from orbit_dagster.cli.runner import run_refresh
+from orbit_dagster.dagster_api import run_refresh
+from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.store import Store
 from orbit_dagster_tests.sources.fake_apis import Reply, fake_apis, unavailable
 
@@ -45,7 +46,10 @@ def apis(monkeypatch):
 
 @pytest.fixture
 def refresh(definitions, instance):
-    return lambda metric_id, mode="create": run_refresh(definitions, instance, metric_id, mode)
+    def run(metric_id: str, mode: Mode = "create"):
+        return run_refresh(definitions, instance, metric_id, mode)
+
+    return run
 
 
 def values(store: Store, metric_id: str) -> list[tuple[str, float]]:

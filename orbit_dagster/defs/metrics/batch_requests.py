@@ -5,15 +5,14 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from orbit_dagster.refresh.plan import Mode
-
-BATCH_JOB = "refresh_metrics_batch"
+from orbit_dagster.refresh.jobs import BATCH_JOB, BATCH_TAG, MODE_TAG, batch_run_config
+from orbit_dagster.refresh.modes import Mode
 
 
 def batch_run_requests(
     metric_ids: Sequence[str], *, mode: Mode, batch_size: int, key: str
 ) -> list[dg.RunRequest]:
-    """One `refresh_metrics_batch` run per `batch_size` metrics, in order.
+    """One `refresh_metrics_batch_job` run per `batch_size` metrics, in order.
 
     The run key is `key` plus a digest of the batch's ids: the same request made twice (a
     sensor tick evaluated again) is launched once.
@@ -26,13 +25,8 @@ def batch_run_requests(
             dg.RunRequest(
                 run_key=f"{key}:{mode}:{digest}",
                 job_name=BATCH_JOB,
-                run_config={
-                    "ops": {"refresh_metrics": {"config": {"metric_ids": batch, "mode": mode}}}
-                },
-                tags={
-                    "orbit/mode": mode,
-                    "orbit/batch": f"{batch[0]}..{batch[-1]} ({len(batch)})",
-                },
+                run_config=batch_run_config(batch, mode),
+                tags={MODE_TAG: mode, BATCH_TAG: f"{batch[0]}..{batch[-1]} ({len(batch)})"},
             )
         )
     return requests

@@ -1,4 +1,5 @@
-"""What refresh steps may use besides the store: a model to write code, a warm sandbox pool.
+"""`TransformerTools`: what refresh steps use besides the store to make and run transformers:
+a model to write code and a warm sandbox pool.
 
 Both are optional. Without a model the built-in generator writes every transformer; without a
 pool each execution starts a fresh sandbox process (~40 ms), which a batch avoids.
@@ -29,7 +30,10 @@ class Model:
 
 
 @dataclass(frozen=True)
-class Services:
+class TransformerTools:
+    """Who writes a metric's transformers (a model, else the built-in generator) and where
+    they run (a warm pool, else a fresh sandbox process per execution)."""
+
     model: Model | None = None
     pool: "SandboxPool | None" = None
 

@@ -1,0 +1,26 @@
+"""What every `orbit` command shares: the store it reads, JSON output, failing with a message.
+
+Errors go to stderr with a non-zero exit (click's `ClickException`); `--json` output goes to
+stdout only, as indented JSON with sorted keys.
+"""
+
+import json
+from typing import Any, NoReturn
+
+import click
+
+from orbit_dagster import settings
+from orbit_dagster.store import Store
+
+
+def store() -> Store:
+    """The Orbit store the command works on: `ORBIT_DATABASE_URL`, else the embedded file."""
+    return Store(settings.database_url())
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=True))
+
+
+def fail(message: str) -> NoReturn:
+    raise click.ClickException(message)

@@ -1,0 +1,202 @@
+"""The code location's small Dagster-facing surface, shared by the wiring and the command.
+
+The `orbit` command imports this module and `definitions.py`, never `defs/` (the loader
+imports every module there, and its modules are objects for Dagster to load, not an API).
+The wiring under `defs/` uses the same helpers: whether a run still lives, the metric
+partitions, the pipelines mirror. Runs started here go through the persistent instance
+(`DAGSTER_HOME`, else the embedded one under the data folder), so they show in the UI.
+"""
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import dagster as dg
+from dagster_shared.error import SerializableErrorInfo
+
+from orbit_dagster import settings
+from orbit_dagster.documents.jobs import DOCUMENT_JOB, SHA256_TAG, document_run_config
+from orbit_dagster.refresh.jobs import METRIC_PARTITIONS, REFRESH_JOB, refresh_run_config
+from orbit_dagster.refresh.modes import Mode
+
+# Everything before a terminal state: such a run may still write.
+ACTIVE_STATUSES = frozenset(
+    {
+        dg.DagsterRunStatus.QUEUED,
+        dg.DagsterRunStatus.NOT_STARTED,
+        dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED,
+        dg.DagsterRunStatus.CANCELING,
+    }
+)
+# The terminal shows a run's outcome; every event stays in the run's log in the UI.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Dagster's hidden jobs for ad-hoc asset runs are not pipelines a user defined.
+HIDDEN_JOB_PREFIX = "__"
+
+
+@cache
+def instance() -> dg.DagsterInstance:
+    """The command's persistent instance: `DAGSTER_HOME`, else the embedded one."""
+    if "DAGSTER_HOME" not in os.environ:
+        os.environ["DAGSTER_HOME"] = str(settings.embedded_dagster_home())
+    return dg.DagsterInstance.get()
+
+
+def run_is_active(instance: dg.DagsterInstance) -> Callable[[str], bool]:
+    """Whether a run still lives, as the store's refresh lock and progress ask it."""
+
+    def is_active(run_id: str) -> bool:
+        run = instance.get_run_by_id(run_id)
+        return run is not None and run.status in ACTIVE_STATUSES
+
+    return is_active
+
+
+def metric_partition_changes(
+    instance: dg.DagsterInstance, metric_ids: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """(the metrics without a partition, in order; the partitions of no metric, sorted)."""
+    known = set(instance.get_dynamic_partitions(METRIC_PARTITIONS))
+    return [m for m in metric_ids if m not in known], sorted(known - set(metric_ids))
+
+
+def ensure_metric_partitions(instance: dg.DagsterInstance, metric_ids: Sequence[str]) -> None:
+    """Give each metric its partition, so the UI lists it and its runs count in its status."""
+    missing, _ = metric_partition_changes(instance, metric_ids)
+    if missing:
+        instance.add_dynamic_partitions(METRIC_PARTITIONS, missing)
+
+
+def remove_metric_partition(instance: dg.DagsterInstance, metric_id: str) -> None:
+    if instance.has_dynamic_partition(METRIC_PARTITIONS, metric_id):
+        instance.delete_dynamic_partition(METRIC_PARTITIONS, metric_id)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run of a job in this process ended, with its tags (e.g. a document's hash)."""
+
+    run_id: str
+    success: bool
+    error: str | None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def run_refresh(
+    definitions: dg.Definitions, instance: dg.DagsterInstance, metric_id: str, mode: Mode
+) -> RunOutcome:
+    """Run `refresh_metric_job` for one metric partition in this process."""
+    ensure_metric_partitions(instance, [metric_id])
+    return _execute(
+        definitions, instance, REFRESH_JOB, refresh_run_config(mode), partition_key=metric_id
+    )
+
+
+def run_document(
+    definitions: dg.Definitions, instance: dg.DagsterInstance, path: str
+) -> RunOutcome:
+    """Run `process_document_job` for one local file in this process."""
+    return _execute(definitions, instance, DOCUMENT_JOB, document_run_config(path))
+
+
+def document_sha256(outcome: RunOutcome) -> str | None:
+    """The hash the first step tagged the run with, once it had read the file."""
+    return outcome.tags.get(SHA256_TAG)
+
+
+def _execute(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    job_name: str,
+    run_config: dict[str, Any],
+    partition_key: str | None = None,
+) -> RunOutcome:
+    result = definitions.resolve_job_def(job_name).execute_in_process(
+        instance=instance,
+        partition_key=partition_key,
+        run_config={**run_config, **QUIET_CONSOLE},
+        raise_on_error=False,
+    )
+    run = instance.get_run_by_id(result.run_id)
+    tags = dict(run.tags) if run else {}
+    if result.success:
+        return RunOutcome(run_id=result.run_id, success=True, error=None, tags=tags)
+    failures = [e.step_failure_data for e in result.all_events if e.is_step_failure]
+    if not failures:
+        error = "the run failed"
+    elif failures[0].user_failure_data is not None:
+        # A `dg.Failure` raised by our op: its description is the whole message.
+        error = failures[0].user_failure_data.description or root_cause(failures[0].error)
+    else:
+        error = root_cause(failures[0].error)
+    return RunOutcome(run_id=result.run_id, success=False, error=error, tags=tags)
+
+
+def root_cause(error: SerializableErrorInfo | None) -> str:
+    """The message of the exception our step raised, under Dagster's wrapping errors."""
+    if error is None:
+        return "the step failed"
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
+
+
+def pipeline_entries(
+    repository: dg.RepositoryDefinition, instance: dg.DagsterInstance
+) -> list[dict[str, Any]]:
+    """Jobs, assets, schedules and sensors with descriptions and whether they run, as rows
+    for the Orbit store's `pipelines` mirror."""
+    # Toggled in the UI: RUNNING / STOPPED; never toggled: absent or DECLARED_IN_CODE, in
+    # which case the code's default status holds. (Compared by value: InstigatorStatus is
+    # not part of Dagster's public API.)
+    states = {state.name: state.status.value for state in instance.all_instigator_state()}
+
+    def running(name: str, default: Any) -> bool:
+        status = states.get(name, "DECLARED_IN_CODE")
+        if status == "DECLARED_IN_CODE":
+            return default.value == "RUNNING"
+        return status == "RUNNING"
+
+    def entry(name: str, kind: str, description: str | None, **rest: Any) -> dict[str, Any]:
+        return {
+            "name": name,
+            "kind": kind,
+            "description": description or "",
+            "schedule": None,
+            "is_active": True,
+            **rest,
+        }
+
+    return [
+        *(
+            entry(job.name, "job", job.description)
+            for job in repository.get_all_jobs()
+            if not job.name.startswith(HIDDEN_JOB_PREFIX)
+        ),
+        *(
+            entry(key.to_user_string(), "asset", repository.asset_graph.get(key).description)
+            for key in sorted(repository.asset_graph.get_all_asset_keys())
+        ),
+        *(
+            entry(
+                schedule.name,
+                "schedule",
+                schedule.description,
+                schedule=str(schedule.cron_schedule),
+                is_active=running(schedule.name, schedule.default_status),
+            )
+            for schedule in repository.schedule_defs
+        ),
+        *(
+            entry(
+                sensor.name,
+                "sensor",
+                sensor.description,
+                is_active=running(sensor.name, sensor.default_status),
+            )
+            for sensor in repository.sensor_defs
+        ),
+    ]

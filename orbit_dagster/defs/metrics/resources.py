@@ -1,0 +1,52 @@
+"""Resource types of the metric refresh; `defs/resources.py` configures them from the env."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+from dagster_openai import OpenAIResource
+from pydantic import Field
+
+from orbit_dagster.refresh.transformer_tools import Model, TransformerTools
+from orbit_dagster.transformers.pool import SandboxPool
+
+DEFAULT_BATCH_SIZE = 100
+DEFAULT_UI_URL = "http://127.0.0.1:3000"
+
+
+class RefreshSettings(dg.ConfigurableResource):
+    """How the sensors and schedules batch and announce metric refreshes."""
+
+    batch_size: int = Field(
+        default=DEFAULT_BATCH_SIZE, gt=0, description="Metrics per batch run (ORBIT_BATCH_SIZE)."
+    )
+    alert_webhook_url: str | None = Field(
+        default=None, description="Where failed runs are posted as JSON (ORBIT_ALERT_WEBHOOK_URL)."
+    )
+    ui_url: str = Field(
+        default=DEFAULT_UI_URL, description="Base URL of the Dagster UI (ORBIT_UI_URL)."
+    )
+
+
+class TransformerGeneration(dg.ConfigurableResource):
+    """Who writes transformers: the `openai` resource's model (dagster-openai, any
+    `base_url`) when `OPENAI_API_KEY` is set, else the built-in offline generator."""
+
+    model: str | None = Field(
+        default=None,
+        description="Chat model name (ORBIT_OPENAI_MODEL); unset: the built-in generator.",
+    )
+
+    @contextmanager
+    def tools(
+        self,
+        context: dg.OpExecutionContext,
+        openai: OpenAIResource,
+        pool: SandboxPool | None = None,
+    ) -> Iterator[TransformerTools]:
+        """The refresh steps' transformer tools for one op: the model's client when set."""
+        if not self.model:
+            yield TransformerTools(pool=pool)
+            return
+        with openai.get_client(context) as client:
+            yield TransformerTools(model=Model(client=client, name=self.model), pool=pool)
