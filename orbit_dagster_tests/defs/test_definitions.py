@@ -8,7 +8,15 @@ import dagster as dg
 
 import orbit_dagster
 
-PLAIN_PACKAGES = ("store", "transformers", "sources", "refresh", "documents", "alerts.py")
+PLAIN_PACKAGES = (
+    "store",
+    "transformers",
+    "sources",
+    "refresh",
+    "documents",
+    "charts",
+    "alerts.py",
+)
 
 
 def test_definitions_load_without_deprecation_warnings(orbit_env):
