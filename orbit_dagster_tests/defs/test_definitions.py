@@ -15,6 +15,7 @@ PLAIN_PACKAGES = (
     "refresh",
     "documents",
     "charts",
+    "quality",
     "alerts.py",
 )
 
