@@ -15,6 +15,7 @@ import click
 from croniter import croniter
 
 from orbit_dagster import settings
+from orbit_dagster.cli.charts import chart
 from orbit_dagster.cli.documents import documents
 from orbit_dagster.cli.transformers import transformer
 from orbit_dagster.refresh.plan import MODES
@@ -328,4 +329,5 @@ def demo() -> None:
 
 
 cli.add_command(transformer)
+cli.add_command(chart)
 cli.add_command(documents)
