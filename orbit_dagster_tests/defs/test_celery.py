@@ -1,6 +1,7 @@
-"""Scale-out on dagster-celery: two real workers on the local Redis broker run the steps of
-metric refreshes launched as users launch them (`dagster job execute`), on Postgres-backed
-Dagster storage, and the per-metric lock still lets only one run refresh a metric at a time."""
+"""Scale-out on dagster-celery: two real workers on a local broker (Redis, RabbitMQ) run the
+steps of metric refreshes launched as users launch them (`dagster job execute`), on
+Postgres-backed Dagster storage, and the per-metric lock still lets only one run refresh a
+metric at a time."""
 
 import json
 import os
@@ -16,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import kombu
+import kombu.exceptions
 import pytest
 import redis
 import sqlalchemy as sa
@@ -24,14 +27,16 @@ import yaml
 from orbit_dagster import settings
 from orbit_dagster.sources import sample_path
 from orbit_dagster.store import Store
-from orbit_dagster_tests.conftest import POSTGRES_SERVER
+from orbit_dagster_tests.conftest import POSTGRES_SERVER, empty_store
 from orbit_dagster_tests.servers import json_server
 
 ROOT = settings.PROJECT_ROOT
 BIN = Path(sys.executable).parent
 REDIS = "redis://127.0.0.1:6379"
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
 # Redis databases of this test alone, emptied before and after: no task of another run leaks in.
 BROKER_DB, BACKEND_DB = 11, 12
+QUEUE = "dagster"  # dagster-celery's default queue, emptied on RabbitMQ for the same reason
 WORKERS = ("orbit-w1", "orbit-w2")
 READY_SECONDS = 60
 RUN_SECONDS = 240
@@ -52,15 +57,29 @@ def dagster_postgres(postgres_url) -> Iterator[str]:
         server.dispose()
 
 
-@pytest.fixture
-def celery_env(tmp_path, postgres_url, dagster_postgres) -> Iterator[dict[str, str]]:
-    """The environment of the workers and of every run: one instance, one store, one broker."""
-    try:
-        redis.Redis.from_url(REDIS).ping()
-    except redis.RedisError as error:
-        pytest.fail(f"Redis is required at {REDIS} and is not reachable ({error})")
+def empty_broker(broker: str) -> None:
+    """No task left over from another test run: empty this test's Redis dbs and queue."""
     for db in (BROKER_DB, BACKEND_DB):
         redis.Redis.from_url(f"{REDIS}/{db}").flushdb()
+    if broker == "rabbitmq":
+        # Deleted, not purged: the workers declare it again with dagster-celery's arguments.
+        with kombu.Connection(RABBITMQ) as connection:
+            connection.default_channel.queue_delete(QUEUE)
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def celery_env(request, tmp_path, postgres_url, dagster_postgres) -> Iterator[dict[str, str]]:
+    """The environment of the workers and of every run: one instance, one store, one broker."""
+    broker = request.param
+    try:
+        redis.Redis.from_url(REDIS).ping()
+        if broker == "rabbitmq":
+            with kombu.Connection(RABBITMQ) as connection:
+                connection.ensure_connection(max_retries=1)
+    except (redis.RedisError, OSError, kombu.exceptions.KombuError) as error:
+        pytest.fail(f"{broker} is required on 127.0.0.1 and is not reachable ({error})")
+    empty_broker(broker)
+    empty_store(postgres_url)
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(ROOT / "deploy/postgres/dagster.yaml", home / "dagster.yaml")
@@ -71,13 +90,12 @@ def celery_env(tmp_path, postgres_url, dagster_postgres) -> Iterator[dict[str, s
         "ORBIT_DATABASE_URL": postgres_url,
         "ORBIT_DATA_DIR": str(tmp_path / "data"),
         "ORBIT_EXECUTOR": "celery",
-        "ORBIT_CELERY_BROKER": f"{REDIS}/{BROKER_DB}",
+        "ORBIT_CELERY_BROKER": RABBITMQ if broker == "rabbitmq" else f"{REDIS}/{BROKER_DB}",
         "ORBIT_CELERY_BACKEND": f"{REDIS}/{BACKEND_DB}",
         # `dagster-celery worker start` runs `celery` from PATH, as in an activated venv.
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    for db in (BROKER_DB, BACKEND_DB):
-        redis.Redis.from_url(f"{REDIS}/{db}").flushdb()
+    empty_broker(broker)
 
 
 @contextmanager
@@ -164,7 +182,7 @@ def test_two_celery_workers_share_the_steps_and_the_metric_lock_holds(
         )
     with json_server() as server, celery_workers(celery_env, tmp_path):
         # A metric whose source answers only when released: its refresh holds its lock.
-        server.hold = threading.Event()
+        server.hold, server.hold_seconds = threading.Event(), RUN_SECONDS
         server.routes["/series"] = (200, [{"date": "2026-10-01", "value": 7}])
         store.add_metric(
             "held", name="Held", template="http-json", config={"url": f"{server.base_url}/series"}
