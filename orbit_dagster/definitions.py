@@ -8,9 +8,15 @@ import dagster as dg
 # Scale-out beyond one process: ORBIT_EXECUTOR=celery sends every step to dagster-celery
 # workers (deploy/celery/); the broker and result backend are read from the environment when a
 # run starts, so their URLs (which may carry a password) never show in the UI.
+# deploy/celery/celery.yaml gives the workers the same settings (a test keeps them equal).
 CELERY_CONFIG = {
     "broker": {"env": "ORBIT_CELERY_BROKER"},
     "backend": {"env": "ORBIT_CELERY_BACKEND"},
+    # A step can run for minutes (a slow source, a large save). Acknowledged only when done,
+    # and never more than the one it runs reserved, a worker busy with a long step leaves
+    # the next steps to idle workers (early acks let it reserve one more and sit on it:
+    # seen on RabbitMQ), and a step whose worker dies is delivered again to another.
+    "config_source": {"task_acks_late": True, "worker_prefetch_multiplier": 1},
 }
 
 

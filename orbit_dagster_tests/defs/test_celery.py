@@ -3,7 +3,6 @@ steps of metric refreshes launched as users launch them (`dagster job execute`),
 Postgres-backed Dagster storage, and the per-metric lock still lets only one run refresh a
 metric at a time."""
 
-import json
 import os
 import shutil
 import signal
@@ -12,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import sqlalchemy as sa
 import yaml
 
 from orbit_dagster import settings
+from orbit_dagster.definitions import CELERY_CONFIG
 from orbit_dagster.sources import sample_path
 from orbit_dagster.store import Store
 from orbit_dagster_tests.conftest import POSTGRES_SERVER, empty_store
@@ -108,7 +108,9 @@ def celery_workers(env: dict[str, str], logs: Path) -> Iterator[None]:
         command = [
             str(BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
             "-y", str(ROOT / "deploy/celery/celery.yaml"), "-n", name,
-            "--", "--pool", "solo",
+            # One task at a time in the worker's own process; Celery still counts the host's
+            # cores as its concurrency (and reserves that many tasks) unless told otherwise.
+            "--", "--pool", "solo", "--concurrency", "1",
         ]  # fmt: skip
         process = subprocess.Popen(
             command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -142,17 +144,31 @@ def stop(process: subprocess.Popen, signum: int) -> None:
         pass  # already gone
 
 
-def launch(env: dict[str, str], tmp_path: Path, job: str, run_config: dict, tags: dict | None):
-    """`dagster job execute` as a user runs it, in the background."""
-    config = tmp_path / f"run-{uuid.uuid4().hex[:8]}.yaml"
-    config.write_text(yaml.safe_dump(run_config))
-    command = [
-        str(BIN / "dagster"), "job", "execute", "-m", "orbit_dagster.definitions",
-        "-j", job, "-c", str(config),
-    ] + (["--tags", json.dumps(tags)] if tags else [])  # fmt: skip
-    return subprocess.Popen(
-        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+@pytest.fixture
+def launch(celery_env, tmp_path) -> Iterator[Callable[[str, dict], subprocess.Popen]]:
+    """`dagster job execute` as a user runs it, in the background; any run process still alive
+    when the test ends (a failing test) is killed."""
+    launched: list[subprocess.Popen] = []
+
+    def start(job: str, run_config: dict) -> subprocess.Popen:
+        config = tmp_path / f"run-{uuid.uuid4().hex[:8]}.yaml"
+        config.write_text(yaml.safe_dump(run_config))
+        command = [
+            str(BIN / "dagster"), "job", "execute", "-m", "orbit_dagster.definitions",
+            "-j", job, "-c", str(config),
+        ]  # fmt: skip
+        process = subprocess.Popen(
+            command, env=celery_env, cwd=tmp_path, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        launched.append(process)
+        return process
+
+    yield start
+    for process in launched:
+        if process.poll() is None:
+            stop(process, signal.SIGKILL)
+            process.wait()
 
 
 def worker_of_each_step(instance: dg.DagsterInstance) -> dict[tuple[str, str], str]:
@@ -168,8 +184,13 @@ def worker_of_each_step(instance: dg.DagsterInstance) -> dict[tuple[str, str], s
     return ran_on
 
 
+def test_workers_and_the_executor_share_one_celery_config():
+    workers = yaml.safe_load((ROOT / "deploy/celery/celery.yaml").read_text())
+    assert workers["execution"]["config"] == CELERY_CONFIG
+
+
 def test_two_celery_workers_share_the_steps_and_the_metric_lock_holds(
-    celery_env, tmp_path, postgres_url, monkeypatch
+    celery_env, launch, tmp_path, postgres_url, monkeypatch
 ):
     store = Store(postgres_url)
     metric_ids = [f"celery-{n}" for n in range(4)]
@@ -196,7 +217,7 @@ def test_two_celery_workers_share_the_steps_and_the_metric_lock_holds(
         def batch_config(ids):
             return {"ops": {"refresh_metrics": {"config": {"metric_ids": ids, "mode": "create"}}}}
 
-        first_held = launch(celery_env, tmp_path, batch, batch_config(["held"]), None)
+        first_held = launch(batch, batch_config(["held"]))
         deadline = time.monotonic() + RUN_SECONDS
         while not server.requests:
             assert first_held.poll() is None, first_held.stdout.read().decode()[-3000:]
@@ -204,10 +225,10 @@ def test_two_celery_workers_share_the_steps_and_the_metric_lock_holds(
             time.sleep(0.2)
         # While the held refresh waits on its source, the other worker takes the batches,
         # and a second refresh of the held metric is refused, not interleaved.
-        second_held = launch(celery_env, tmp_path, batch, batch_config(["held"]), None)
+        second_held = launch(batch, batch_config(["held"]))
         batches = [
-            launch(celery_env, tmp_path, batch, batch_config(metric_ids[:2]), None),
-            launch(celery_env, tmp_path, batch, batch_config(metric_ids[2:]), None),
+            launch(batch, batch_config(metric_ids[:2])),
+            launch(batch, batch_config(metric_ids[2:])),
         ]
         second_output = second_held.communicate(timeout=RUN_SECONDS)[0].decode()
         assert second_held.returncode != 0
