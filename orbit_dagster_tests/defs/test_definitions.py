@@ -16,6 +16,7 @@ PLAIN_PACKAGES = (
     "documents",
     "charts",
     "quality",
+    "run_stats.py",
     "alerts.py",
 )
 
