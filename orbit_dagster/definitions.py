@@ -1,15 +1,39 @@
 """The code location's one entry point: every Dagster object under `defs/`, loaded by Dagster."""
 
+import os
 from pathlib import Path
 
 import dagster as dg
+
+# Scale-out beyond one process: ORBIT_EXECUTOR=celery sends every step to dagster-celery
+# workers (deploy/celery/); the broker and result backend are read from the environment when a
+# run starts, so their URLs (which may carry a password) never show in the UI.
+# deploy/celery/celery.yaml gives the workers the same settings (a test keeps them equal).
+CELERY_CONFIG = {
+    "broker": {"env": "ORBIT_CELERY_BROKER"},
+    "backend": {"env": "ORBIT_CELERY_BACKEND"},
+    # A step can run for minutes (a slow source, a large save). Acknowledged only when done,
+    # and never more than the one it runs reserved, a worker busy with a long step leaves
+    # the next steps to idle workers (early acks let it reserve one more and sit on it:
+    # seen on RabbitMQ), and a step whose worker dies is delivered again to another.
+    "config_source": {"task_acks_late": True, "worker_prefetch_multiplier": 1},
+}
+
+
+def executor() -> dg.ExecutorDefinition:
+    if os.environ.get("ORBIT_EXECUTOR", "in_process") == "celery":
+        # Imported here: celery is needed only where it is chosen.
+        from dagster_celery import celery_executor
+
+        return celery_executor.configured(CELERY_CONFIG, name="orbit_celery_executor")
+    # Orbit's graphs are chains of short steps: one process per step (the multiprocess
+    # default) made a refresh through `dagster job execute` take 19 s instead of ~2 s.
+    return dg.in_process_executor
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
     return dg.Definitions.merge(
         dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
-        # Orbit's graphs are chains of short steps: one process per step (the multiprocess
-        # default) made a refresh through `dagster job execute` take 19 s instead of ~2 s.
-        dg.Definitions(executor=dg.in_process_executor),
+        dg.Definitions(executor=executor()),
     )

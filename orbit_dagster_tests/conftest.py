@@ -57,11 +57,15 @@ def store_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'orbit.sqlite3'}"
     url = request.getfixturevalue("postgres_url")
-    engine = Store(url).engine
-    with engine.begin() as conn:
+    empty_store(url)
+    return url
+
+
+def empty_store(url: str) -> None:
+    """Every Orbit table of this Postgres store emptied: each test starts from nothing."""
+    with Store(url).engine.begin() as conn:
         tables = ", ".join(table.name for table in t.metadata.sorted_tables)
         conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    return url
 
 
 @pytest.fixture

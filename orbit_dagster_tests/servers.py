@@ -21,6 +21,8 @@ class JsonServer:
 
     routes: dict[str, tuple[int | list[int], Any]] = field(default_factory=dict)
     hold: threading.Event | None = None
+    # A held response is sent anyway after this long, so a test that fails never hangs.
+    hold_seconds: float = 30
     requests: list[str] = field(default_factory=list)
     # Decoded JSON bodies of POST requests, in arrival order.
     posted: list[Any] = field(default_factory=list)
@@ -65,7 +67,7 @@ def json_server() -> Iterator[JsonServer]:
         def do_GET(self) -> None:  # noqa: N802
             state.requests.append(self.path)
             if state.hold is not None:
-                state.hold.wait(timeout=30)
+                state.hold.wait(timeout=state.hold_seconds)
             status, body = state.routes.get(self.path, (404, {"message": "Not Found"}))
             if isinstance(status, list):
                 status = status.pop(0) if len(status) > 1 else status[0]

@@ -15,6 +15,7 @@ import click
 from croniter import croniter
 
 from orbit_dagster.cli import location, output
+from orbit_dagster.cli.charts import chart
 from orbit_dagster.cli.documents import documents
 from orbit_dagster.cli.output import echo_json, fail
 from orbit_dagster.cli.transformers import transformer
@@ -23,6 +24,8 @@ from orbit_dagster.refresh.progress import progress_answer
 from orbit_dagster.sources import SAMPLES, SourceError, sample_path
 from orbit_dagster.sources.templates import validate_config
 from orbit_dagster.store import MetricNotFoundError, StoreError
+from orbit_dagster.transformers.builtin.hints import HINT_KEYS, check_hints
+from orbit_dagster.transformers.errors import GenerationError
 
 DEMO_POINTS_SHOWN = 5
 
@@ -35,6 +38,12 @@ def _parse_config(pairs: tuple[str, ...]) -> dict[str, Any]:
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--config")
         config[key.strip()] = value
     return config
+
+
+def _check_config(template: str, config: dict[str, Any]) -> None:
+    """Refuse, before anything is stored, a config its template or the generator would refuse."""
+    validate_config(template, config)
+    check_hints({key: value for key, value in config.items() if key in HINT_KEYS})
 
 
 @click.group()
@@ -73,7 +82,7 @@ def metrics_add(
             f"{schedule!r} is not a valid cron expression", param_hint="--schedule"
         )
     try:
-        validate_config(template, config)
+        _check_config(template, config)
         metric = output.store().add_metric(
             metric_id,
             name=name,
@@ -83,11 +92,74 @@ def metrics_add(
             description=description,
             organization=organization,
         )
-    except (SourceError, StoreError) as error:
+    except (SourceError, StoreError, GenerationError) as error:
         fail(str(error))
     # No partition here: metric_catalog_sensor adds it and launches the metric's one create
     # run (with the daemon running); `orbit refresh` adds it when run by hand.
     click.echo(f"added metric {metric['id']} ({template})")
+
+
+@metrics.command("update")
+@click.argument("metric_id")
+@click.option("--name", default=None, help="New display name.")
+@click.option("--description", default=None, help="New description.")
+@click.option(
+    "--config",
+    "config_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Set a config key (repeatable); KEY= with no value removes it.",
+)
+@click.option("--schedule", default=None, metavar="CRON", help="New refresh schedule (UTC cron).")
+@click.option("--no-schedule", is_flag=True, help="Remove the metric's own schedule.")
+def metrics_update(
+    metric_id: str,
+    name: str | None,
+    description: str | None,
+    config_pairs: tuple[str, ...],
+    schedule: str | None,
+    no_schedule: bool,
+) -> None:
+    """Change a metric in place; its points are kept.
+
+    A changed name, description or config marks the metric's transformers outdated: the next
+    refresh (a soft one too) writes them anew. Old points stay until a hard refresh.
+
+    Example: orbit metrics update stars --config value_path=stargazers_count
+    """
+    if schedule is not None and no_schedule:
+        raise click.UsageError("give --schedule or --no-schedule, not both")
+    if schedule is not None and not croniter.is_valid(schedule):
+        raise click.BadParameter(
+            f"{schedule!r} is not a valid cron expression", param_hint="--schedule"
+        )
+    store = output.store()
+    try:
+        metric = store.get_metric(metric_id)
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = name
+        if description is not None:
+            changes["description"] = description
+        if config_pairs:
+            config = {**metric["config"], **_parse_config(config_pairs)}
+            changes["config"] = {key: value for key, value in config.items() if value != ""}
+            _check_config(metric["template"], changes["config"])
+        if schedule is not None or no_schedule:
+            changes["schedule"] = schedule
+        changed = store.update_metric(metric_id, changes, is_run_active=location.is_run_active)
+    except (SourceError, StoreError, GenerationError) as error:
+        fail(str(error))
+    if not changed:
+        click.echo(f"metric {metric_id} unchanged")
+        return
+    outdated = store.get_transformer("ingestion", metric_id)
+    after = (
+        "; its transformers will be regenerated on the next refresh"
+        if outdated is not None and outdated.outdated_reason
+        else ""
+    )
+    click.echo(f"updated metric {metric_id}: {', '.join(changed)}{after}")
 
 
 @metrics.command("list")
@@ -249,4 +321,5 @@ def demo() -> None:
 
 
 cli.add_command(transformer)
+cli.add_command(chart)
 cli.add_command(documents)

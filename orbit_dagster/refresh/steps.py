@@ -73,14 +73,17 @@ def _reuse_or_generate(
     tools: TransformerTools,
     sample: Callable[[], Any],
 ) -> RefreshState:
-    """Soft refresh reuses the metric's own transformer; otherwise (or if none) generate."""
+    """Soft refresh reuses the metric's own transformer unless it is outdated (the metric
+    changed since it was written); otherwise, or if there is none, generate."""
     existing = store.get_transformer(kind, state.metric_id)
-    if state.mode == "soft-refresh" and existing is not None:
+    if state.mode == "soft-refresh" and existing is not None and not existing.outdated_reason:
         outcome.skip(f"reused the metric's {existing.generator} {kind} transformer")
         return replace(state, transformer=existing, transformer_is_new=False)
     metric = state.metric
     hints = {key: metric["config"][key] for key in HINT_KEYS if key in metric["config"]}
     code, generator, note = tools.generate(kind, sample(), metric, hints or None)
+    if existing is not None and existing.outdated_reason and state.mode == "soft-refresh":
+        note = f"regenerated: {existing.outdated_reason}; {note}"
     outcome.detail = note
     transformer = Transformer(code=code, generator=generator, template=metric["template"])
     return replace(state, transformer=transformer, transformer_is_new=True)

@@ -4,9 +4,14 @@ import functools
 import threading
 
 import sqlalchemy as sa
-from sqlalchemy import event
+from sqlalchemy import event, exc
 
 from orbit_dagster.store import migrate
+from orbit_dagster.store.records import StoreError
+
+# `postgresql://` alone makes SQLAlchemy pick psycopg 3, which is not installed: Dagster's
+# Postgres storage (dagster-postgres) brings psycopg2, so the store uses the same driver.
+POSTGRES_DRIVER = "postgresql+psycopg2"
 
 _lock = threading.Lock()
 
@@ -22,12 +27,36 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def normalize_url(url: str) -> sa.URL:
+    """`url` parsed, with the installed driver for `postgresql://` and `postgres://`."""
+    try:
+        parsed = sa.make_url(url)
+    except exc.ArgumentError:
+        raise StoreError(
+            "ORBIT_DATABASE_URL is not a database URL (expected e.g. "
+            "postgresql://user@host:5432/orbit or sqlite:///path/orbit.sqlite3)"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        return parsed.set(drivername=POSTGRES_DRIVER)
+    return parsed
+
+
 @functools.cache
 def _engine(url: str) -> sa.Engine:
-    engine = sa.create_engine(url, pool_pre_ping=True)
+    parsed = normalize_url(url)
+    engine = sa.create_engine(parsed, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    migrate.upgrade(engine)
+    try:
+        migrate.upgrade(engine)
+    except exc.OperationalError as error:
+        engine.dispose()
+        # One line naming the server, never the password (hide_password masks it).
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        raise StoreError(
+            f"cannot open the Orbit store at {parsed.render_as_string(hide_password=True)}: "
+            f"{reason}"
+        ) from None
     return engine
 
 

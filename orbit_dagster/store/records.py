@@ -32,6 +32,8 @@ class Transformer:
     code: str
     generator: str
     template: str
+    # Why the code no longer fits its metric (see `Store.update_metric`); None while it does.
+    outdated_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,9 @@ def _transformer_table(name: str) -> sa.Table:
         sa.Column("generator", sa.String(64), nullable=False),
         sa.Column("template", sa.String(64), nullable=False),
         sa.Column("run_id", sa.String(64), nullable=True),
+        # Set when the metric's name, description or config changed after this code was
+        # written: the next refresh, even a soft one, writes the transformer anew.
+        sa.Column("outdated_reason", sa.Text(), nullable=True),
         *_timestamps(),
     )
 

@@ -7,7 +7,7 @@ only while the writing run still holds the metric's refresh lock.
 """
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ from orbit_dagster.store.records import (
     iso,
     utcnow,
 )
-from orbit_dagster.store.refresh_log import RefreshLog
+from orbit_dagster.store.refresh_log import RefreshLog, RunIsActive
 
 # A metric id is also a Dagster partition key, a run tag value and a path segment in links:
 # keep it to characters that are safe in all of them.
@@ -34,6 +34,8 @@ METRIC_ID_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{t.ID_LENGTH - 1}
 TRANSFORMER_TABLES = {"ingestion": t.ingestion_transformers, "chart": t.chart_transformers}
 # Rows per executemany batch: big enough for the engines' fast paths, small enough to bound memory.
 UPSERT_BATCH = 5_000
+# What `update_metric` may change; the id and template make a different metric.
+UPDATABLE = ("name", "description", "config", "schedule")
 
 
 class Store:
@@ -144,6 +146,63 @@ class Store:
             rows = conn.execute(sa.select(t.pipelines).order_by(t.pipelines.c.name)).mappings()
             return [_row_json(row) for row in rows]
 
+    def update_metric(
+        self,
+        metric_id: str,
+        changes: Mapping[str, Any],
+        *,
+        is_run_active: RunIsActive,
+    ) -> list[str]:
+        """Change name, description, config and/or schedule in place; the fields that changed.
+
+        Points are kept. A changed name, description or config marks both transformers
+        outdated (their code was written for the old intent), so the next refresh — a soft
+        one too — writes them anew. Refused with MetricBusyError while a live run holds the
+        metric: that run read the old config and would save code written for it.
+        """
+        unknown = sorted(set(changes) - set(UPDATABLE))
+        if unknown:
+            raise StoreError(
+                f"cannot update {', '.join(unknown)}; updatable: {', '.join(UPDATABLE)}"
+            )
+        c = t.metrics.c
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(t.metrics).where(c.id == metric_id)).mappings().first()
+            if row is None:
+                raise MetricNotFoundError(metric_id)
+            holder = row["refresh_run_id"]
+            if holder is not None and is_run_active(holder):
+                raise MetricBusyError(
+                    f"metric '{metric_id}' is being refreshed by run {holder}; nothing was "
+                    "changed. Try again when that run has finished."
+                )
+            changed = [key for key in UPDATABLE if key in changes and changes[key] != row[key]]
+            if not changed:
+                return []
+            now = utcnow()
+            # Compare-and-set on the lock: a run that claimed the metric since the read above
+            # makes this update touch no row, and it is refused rather than interleaved.
+            updated = conn.execute(
+                t.metrics.update()
+                .where(c.id == metric_id, c.refresh_run_id.is_not_distinct_from(holder))
+                .values({**{key: changes[key] for key in changed}, "updated_at": now})
+            )
+            if updated.rowcount != 1:
+                raise MetricBusyError(
+                    f"metric '{metric_id}' was claimed by a refresh while it was being "
+                    "updated; nothing was changed"
+                )
+            reasons = [_change_reason(key, row[key], changes[key]) for key in changed]
+            reasons = [reason for reason in reasons if reason]
+            if reasons:
+                for table in TRANSFORMER_TABLES.values():
+                    conn.execute(
+                        table.update()
+                        .where(table.c.metric_id == metric_id)
+                        .values(outdated_reason="; ".join(reasons), updated_at=now)
+                    )
+        return changed
+
     def delete_metric(self, metric_id: str) -> None:
         """Delete the metric and, by cascade, everything it owns."""
         with self.engine.begin() as conn:
@@ -157,9 +216,9 @@ class Store:
         table = TRANSFORMER_TABLES[kind]
         with self.engine.connect() as conn:
             row = conn.execute(
-                sa.select(table.c.code, table.c.generator, table.c.template).where(
-                    table.c.metric_id == metric_id
-                )
+                sa.select(
+                    table.c.code, table.c.generator, table.c.template, table.c.outdated_reason
+                ).where(table.c.metric_id == metric_id)
             ).first()
         return None if row is None else Transformer(*row)
 
@@ -270,6 +329,14 @@ class Store:
             ).scalar_one()
 
 
+def _change_reason(key: str, old: Any, new: Any) -> str:
+    """Why a change outdates the metric's transformers ("" when it does not)."""
+    if key == "config":
+        keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        return f"config changed ({', '.join(keys)})"
+    return "" if key == "schedule" else f"{key} changed"
+
+
 def _row_json(row: sa.RowMapping) -> dict[str, Any]:
     """A row as JSON-ready values (timestamps as ISO-8601 UTC)."""
     return {key: iso(value) if key.endswith("_at") else value for key, value in row.items()}
@@ -308,12 +375,14 @@ def _upsert_transformer(
                 "generator": transformer.generator,
                 "template": transformer.template,
                 "run_id": run_id,
+                # Written by this run for the metric as it is now.
+                "outdated_reason": None,
                 "created_at": now,
                 "updated_at": now,
             }
         ],
         keys=["metric_id"],
-        update=["code", "generator", "template", "run_id", "updated_at"],
+        update=["code", "generator", "template", "run_id", "outdated_reason", "updated_at"],
     )
 
 

@@ -199,3 +199,74 @@ def test_sync_mirrors_the_code_location_idempotently(run_orbit, tmp_path):
     second = run_orbit("sync")
     assert second.stdout == first.stdout and "0 marked inactive" in second.stdout
     assert {row["name"]: (row["kind"], row["is_active"]) for row in store.list_pipelines()} == rows
+
+
+def test_metrics_update_regenerates_transformers_on_the_next_soft_refresh(run_orbit, tmp_path):
+    payload = tmp_path / "sales.json"
+    payload.write_text(
+        json.dumps(
+            [
+                {"date": "2026-10-01", "amount": 10, "fee": 1},
+                {"date": "2026-10-02", "amount": 20, "fee": 2},
+            ]
+        )
+    )
+    add = ("metrics", "add", "--id", "sales", "--name", "Sales", "--template", "file")
+    added = run_orbit(*add, "--config", f"path={payload}", "--config", "value_path=amount")
+    assert added.returncode == 0, added.stderr
+    assert run_orbit("refresh", "sales", "--mode", "create").returncode == 0
+
+    updated = run_orbit(
+        "metrics", "update", "sales", "--name", "Fees", "--config", "value_path=fee"
+    )
+    assert updated.returncode == 0, updated.stderr
+    assert updated.stdout == (
+        "updated metric sales: name, config; "
+        "its transformers will be regenerated on the next refresh\n"
+    )
+    metric = json.loads(run_orbit("metrics", "show", "sales", "--json").stdout)
+    assert (metric["name"], metric["config"]["value_path"]) == ("Fees", "fee")
+
+    refreshed = run_orbit("refresh", "sales", "--mode", "soft-refresh")
+    assert refreshed.returncode == 0, refreshed.stderr
+    points = json.loads(run_orbit("metrics", "show", "sales", "--points", "--json").stdout)
+    assert [point["value"] for point in points["points"]] == [1.0, 2.0]
+    steps = json.loads(run_orbit("progress", "sales", "--json").stdout)["completedSteps"]
+    generated = {step["step"]: step["status"] for step in steps}
+    # Regenerated, not reused (a reused transformer shows as skipped).
+    assert generated["generating-ingestion-transformer"] == "success"
+    assert generated["generating-chart-transformer"] == "success"
+    code = run_orbit("transformer", "show", "sales").stdout
+    assert "'fee'" in code and "'amount'" not in code
+
+    # A later soft refresh reuses the regenerated code.
+    assert run_orbit("refresh", "sales").returncode == 0
+    steps = json.loads(run_orbit("progress", "sales", "--json").stdout)["completedSteps"]
+    assert {s["step"]: s["status"] for s in steps}["generating-ingestion-transformer"] == (
+        "skipped"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--config", "aggregation=median"), "hint aggregation must be one of count, sum"),
+        (("--config", "path="), "template 'file' needs config path"),
+        (("--schedule", "every day"), "'every day' is not a valid cron expression"),
+        (("--schedule", "0 * * * *", "--no-schedule"), "give --schedule or --no-schedule"),
+    ],
+)
+def test_metrics_update_refuses_bad_input_and_changes_nothing(run_orbit, tmp_path, args, message):
+    add = ("metrics", "add", "--id", "m", "--name", "M", "--template", "file")
+    assert run_orbit(*add, "--config", f"path={tmp_path}/m.json").returncode == 0
+    before = run_orbit("metrics", "show", "m", "--json").stdout
+    result = run_orbit("metrics", "update", "m", *args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert run_orbit("metrics", "show", "m", "--json").stdout == before
+
+
+def test_metrics_update_of_an_unknown_metric_fails(run_orbit):
+    result = run_orbit("metrics", "update", "ghost", "--name", "X")
+    assert result.returncode == 1
+    assert "ghost" in result.stderr and "not found" in result.stderr

@@ -147,3 +147,66 @@ def test_deleting_a_metric_leaves_no_orphans(store, metric):
             assert "keep" in rows, table.name
     with pytest.raises(MetricNotFoundError):
         store.delete_metric(metric)
+
+
+def inactive(_run_id: str) -> bool:
+    """The lock holder has stopped (as Dagster would say of a finished or dead run)."""
+    return False
+
+
+def _save_transformers(store, metric_id: str) -> None:
+    store.save_points(metric_id, RUN, [Point(day(0), 1.0)], replace=False, transformer=CODE)
+    store.save_chart(metric_id, RUN, {"mark": "line"}, transformer=CODE)
+
+
+def test_update_changes_fields_in_place_and_outdates_both_transformers(store, metric):
+    _save_transformers(store, metric)
+    changed = store.update_metric(
+        metric,
+        {"name": "Renamed", "config": {"path": "x.json", "value_path": "amount"}},
+        is_run_active=inactive,
+    )
+    assert changed == ["name", "config"]
+    row = store.get_metric(metric)
+    assert (row["name"], row["config"]) == ("Renamed", {"path": "x.json", "value_path": "amount"})
+    for kind in ("ingestion", "chart"):
+        outdated = store.get_transformer(kind, metric).outdated_reason
+        assert outdated == "name changed; config changed (value_path)"
+    assert store.count_points(metric) == 1  # points are kept until a hard refresh
+
+
+def test_update_of_the_schedule_alone_keeps_transformers_current(store, metric):
+    _save_transformers(store, metric)
+    assert store.update_metric(metric, {"schedule": "0 * * * *"}, is_run_active=inactive) == [
+        "schedule"
+    ]
+    assert store.get_metric(metric)["schedule"] == "0 * * * *"
+    assert store.get_transformer("ingestion", metric).outdated_reason is None
+    # Nothing differs: nothing is written.
+    assert store.update_metric(metric, {"schedule": "0 * * * *"}, is_run_active=inactive) == []
+
+
+def test_a_new_transformer_clears_the_outdated_mark(store, metric):
+    _save_transformers(store, metric)
+    store.update_metric(metric, {"description": "new meaning"}, is_run_active=inactive)
+    assert store.get_transformer("ingestion", metric).outdated_reason == "description changed"
+    _save_transformers(store, metric)
+    assert store.get_transformer("ingestion", metric).outdated_reason is None
+
+
+def test_update_is_refused_while_a_live_run_holds_the_metric(store, metric):
+    _save_transformers(store, metric)
+    with pytest.raises(MetricBusyError, match=f"refreshed by run {RUN}; nothing was changed"):
+        store.update_metric(metric, {"name": "X"}, is_run_active=lambda _run: True)
+    assert store.get_metric(metric)["name"] == "Metric one"
+    assert store.get_transformer("ingestion", metric).outdated_reason is None
+    # A holder that is no longer active does not block the update.
+    assert store.update_metric(metric, {"name": "X"}, is_run_active=inactive) == ["name"]
+
+
+def test_update_refuses_unknown_fields_and_metrics(store, metric):
+    with pytest.raises(StoreError, match="cannot update id, template; updatable: name"):
+        store.update_metric(metric, {"id": "m2", "template": "x"}, is_run_active=inactive)
+    with pytest.raises(MetricNotFoundError):
+        store.update_metric("nope", {"name": "X"}, is_run_active=inactive)
+    assert store.get_metric(metric)["template"] == "file"

@@ -300,6 +300,7 @@ def test_output_nested_within_the_bound_is_accepted():
         "    x['$schema'] = 'https://vega.github.io/schema/vega-lite/v5.json'\n    return x\n",
         kind="chart",
     )
+    assert isinstance(spec, dict)
     assert spec["layer"][0]["layer"][0]["layer"]  # 91 levels: a dict and a list per layer
 
 
