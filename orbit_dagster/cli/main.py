@@ -19,6 +19,7 @@ from orbit_dagster.cli.charts import chart
 from orbit_dagster.cli.documents import documents
 from orbit_dagster.cli.output import echo_json, fail
 from orbit_dagster.cli.transformers import transformer
+from orbit_dagster.quality import run_checks
 from orbit_dagster.refresh.modes import MODES
 from orbit_dagster.refresh.progress import progress_answer
 from orbit_dagster.sources import SAMPLES, SourceError, sample_path
@@ -186,14 +187,24 @@ def metrics_show(metric_id: str, points: bool, as_json: bool) -> None:
         metric = store.get_metric(metric_id)
     except MetricNotFoundError as error:
         fail(str(error))
+    series = [p.to_json() for p in store.list_points(metric_id)]
+    # The same data-quality checks the asset checks record in Dagster, on the stored points.
+    checks = [
+        {"name": r.name, "passed": r.passed, "severity": r.severity, "description": r.description}
+        for r in run_checks(series)
+    ]
     if points:
-        metric["points"] = [p.to_json() for p in store.list_points(metric_id)]
+        metric["points"] = series
     if as_json:
-        echo_json(metric)
+        echo_json({**metric, "checks": checks})
         return
     for key, value in metric.items():
         if key != "points":
             click.echo(f"{key}: {value}")
+    failing = [c for c in checks if not c["passed"]]
+    click.echo("checks: all passed" if not failing else "checks:")
+    for check in failing:
+        click.echo(f"  {check['name']} ({check['severity']}): {check['description']}")
     for point in metric.get("points", []):
         dims = f" {point['dimensions']}" if point["dimensions"] else ""
         click.echo(f"  {point['date']}  {point['value']:g}{dims}")

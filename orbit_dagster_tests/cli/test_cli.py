@@ -270,3 +270,19 @@ def test_metrics_update_of_an_unknown_metric_fails(run_orbit):
     result = run_orbit("metrics", "update", "ghost", "--name", "X")
     assert result.returncode == 1
     assert "ghost" in result.stderr and "not found" in result.stderr
+
+
+def test_metrics_show_reports_the_data_quality_checks(run_orbit, tmp_path):
+    payload = tmp_path / "gappy.json"
+    days = ["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-09", "2026-10-10"]
+    payload.write_text(json.dumps([{"date": day, "value": 5} for day in days]))
+    add = ("metrics", "add", "--id", "gappy", "--name", "Gappy", "--template", "file")
+    assert run_orbit(*add, "--config", f"path={payload}").returncode == 0
+    never_run = json.loads(run_orbit("metrics", "show", "gappy", "--json").stdout)
+    assert {"name": "has_points", "passed": False, "severity": "error",
+            "description": "no points stored"} in never_run["checks"]  # fmt: skip
+    assert run_orbit("refresh", "gappy", "--mode", "create").returncode == 0
+    shown = run_orbit("metrics", "show", "gappy").stdout
+    assert "checks:\n  no_gaps (warning): 1 gaps longer than 3× the series' usual spacing" in shown
+    checks = json.loads(run_orbit("metrics", "show", "gappy", "--json").stdout)["checks"]
+    assert [c["name"] for c in checks if not c["passed"]] == ["no_gaps"]

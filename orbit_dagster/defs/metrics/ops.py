@@ -12,6 +12,7 @@ from dagster_openai import OpenAIResource
 from pydantic import Field
 
 from orbit_dagster.dagster_api import ensure_metric_partitions, run_is_active
+from orbit_dagster.defs.metrics.checks import check_evaluations
 from orbit_dagster.defs.metrics.metadata import chart_metadata, points_metadata
 from orbit_dagster.defs.metrics.resources import TransformerGeneration
 from orbit_dagster.defs.resources import OrbitStore
@@ -50,7 +51,13 @@ def _run(
 ) -> RefreshState:
     """Run this op's step for this partition, planning what this run (or re-execution) runs."""
     step_keys = context.run.step_keys_to_execute
-    executed = None if step_keys is None else {BY_OP_NAME[k.split(".")[-1]].name for k in step_keys}
+    # The run's steps include the asset checks' step, which is no refresh step.
+    op_names = None if step_keys is None else {key.split(".")[-1] for key in step_keys}
+    executed = (
+        None
+        if op_names is None
+        else {BY_OP_NAME[name].name for name in op_names if name in BY_OP_NAME}
+    )
     recorder = StepRecorder(
         store=orbit_store.get_store(),
         metric_id=context.partition_key,
@@ -168,7 +175,7 @@ def refresh_metrics(
         for metric_id in config.metric_ids:
             state = _refresh_one(context, store, metric_id, config.mode, tools, failures)
             if state is not None:
-                _log_materializations(context, metric_id, state)
+                _log_materializations(context, store, metric_id, state)
     if failures:
         raise dg.Failure(
             description=f"{len(failures)} of {len(config.metric_ids)} metrics failed: "
@@ -202,8 +209,11 @@ def _refresh_one(
         return None
 
 
-def _log_materializations(context: dg.OpExecutionContext, metric_id: str, state: RefreshState):
-    """The metric's own partitions of both assets, as a one-partition run would record them."""
+def _log_materializations(
+    context: dg.OpExecutionContext, store: Store, metric_id: str, state: RefreshState
+) -> None:
+    """The metric's own partitions of both assets and their checks, as a one-partition run
+    would record them."""
     context.log_event(
         dg.AssetMaterialization(
             "metric_points", partition=metric_id, metadata=points_metadata(state)
@@ -212,3 +222,5 @@ def _log_materializations(context: dg.OpExecutionContext, metric_id: str, state:
     context.log_event(
         dg.AssetMaterialization("metric_chart", partition=metric_id, metadata=chart_metadata(state))
     )
+    for evaluation in check_evaluations(store, metric_id):
+        context.log_event(evaluation)

@@ -1,0 +1,72 @@
+"""Data-quality checks of every metric partition of `metric_points`, shown per partition in
+the UI: no points and non-finite values (errors), gaps and jumps (warnings). The checks are
+the plain functions of `orbit_dagster.quality`; this module declares them to Dagster and
+turns their results into Dagster's check events.
+
+A one-partition refresh (`refresh_metric_job`) runs `metric_points_checks` after the points
+are saved. A batch run has no per-partition step to run them in, so its op logs the same
+evaluations for each metric it refreshed (`check_evaluations`). The chart needs no blocking
+check: a refresh whose transformer yields no or non-finite points fails before saving.
+"""
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from orbit_dagster.defs.metrics.partitions import metric_partitions
+from orbit_dagster.defs.resources import OrbitStore
+from orbit_dagster.quality import CHECKS, CheckResult, run_checks
+from orbit_dagster.store import Store
+
+POINTS = dg.AssetKey("metric_points")
+SEVERITY = {"error": dg.AssetCheckSeverity.ERROR, "warning": dg.AssetCheckSeverity.WARN}
+
+
+def _summary(check_name: str) -> str:
+    doc = CHECKS[check_name].__doc__ or check_name
+    return doc.strip().splitlines()[0]
+
+
+@dg.multi_asset_check(
+    specs=[
+        # Partitioned checks print a PreviewWarning in Dagster 1.13; they are the only way to
+        # record a result per metric (without partitions_def a result records no partition).
+        dg.AssetCheckSpec(
+            name, asset=POINTS, partitions_def=metric_partitions, description=_summary(name)
+        )
+        for name in CHECKS
+    ],
+    description="Data quality of one metric's stored points.",
+)
+def metric_points_checks(
+    context: dg.AssetCheckExecutionContext, orbit_store: OrbitStore
+) -> Iterator[dg.AssetCheckResult]:
+    for result in _results(orbit_store.get_store(), context.partition_key):
+        yield dg.AssetCheckResult(
+            asset_key=POINTS,
+            check_name=result.name,
+            passed=result.passed,
+            severity=SEVERITY[result.severity],
+            description=result.description,
+            metadata=result.metadata,
+        )
+
+
+def check_evaluations(store: Store, metric_id: str) -> list[dg.AssetCheckEvaluation]:
+    """The same checks for one metric, as events an op logs for that partition."""
+    return [
+        dg.AssetCheckEvaluation(
+            asset_key=POINTS,
+            check_name=result.name,
+            passed=result.passed,
+            severity=SEVERITY[result.severity],
+            description=result.description,
+            metadata=result.metadata,
+            partition=metric_id,
+        )
+        for result in _results(store, metric_id)
+    ]
+
+
+def _results(store: Store, metric_id: str) -> list[CheckResult]:
+    return run_checks([point.to_json() for point in store.list_points(metric_id)])
