@@ -88,11 +88,11 @@ def test_timeseries_points_keep_their_own_timestamps_and_values():
 
 def test_generated_code_is_deterministic_readable_python():
     payload = load("sheets_values")
-    first = generate_ingestion_code(payload, template="file", name="Signups", description="d")
-    again = generate_ingestion_code(payload, template="file", name="Signups", description="d")
+    first = generate_ingestion_code(payload, template="file", name="Growth", description="d")
+    again = generate_ingestion_code(payload, template="file", name="Growth", description="d")
     assert first == again
     tree = ast.parse(first)
-    assert ast.get_docstring(tree).startswith("Signups: ingestion transformer.")
+    assert ast.get_docstring(tree).startswith("Growth: ingestion transformer.")
     assert [node.name for node in tree.body if isinstance(node, ast.FunctionDef)][-1] == (
         "transform"
     )
@@ -104,7 +104,7 @@ def test_generated_code_is_deterministic_readable_python():
         if isinstance(node, ast.Import | ast.ImportFrom)
         for alias in node.names
     }
-    assert imported <= {"datetime", "math"}
+    assert imported <= {"datetime", "math", "re"}
 
 
 def test_names_and_descriptions_cannot_break_the_generated_code():

@@ -15,25 +15,29 @@ def entries(payload):
     """Date, value and dimensions of each record; a record counts as 1 without VALUE_PATH."""
     for record in as_list(get_path(payload, RECORDS_PATH)):
         value = 1 if VALUE_PATH is None else get_path(record, VALUE_PATH)
-        yield get_path(record, DATE_PATH), value, dimensions_of(record)
+        yield read_date(record, DATE_PATH), value, dimensions_of(record)
 ''',
     "table": '''
 
 def entries(payload):
-    """Date, value and dimensions of each row (the first row names the columns)."""
+    """Date, value and dimensions of each row (named by HEADER_PATH, else by the first row)."""
     rows = as_list(get_path(payload, TABLE_PATH))
-    header = [str(name).strip() for name in rows[0]] if rows else []
-    for row in rows[1:]:
+    if HEADER_PATH is None:
+        header, rows = (rows[0] if rows else []), rows[1:]
+    else:
+        header = as_list(get_path(payload, HEADER_PATH))
+    header = [str(column_name(cell)) for cell in as_list(header)]
+    for row in rows:
         # Not strict: Sheets leaves out the empty cells at the end of a row.
         cells = dict(zip(header, as_list(row), strict=False))
         dimensions = dimensions_of(cells)
         if not VALUE_COLUMNS:
-            yield cells.get(DATE_COLUMN), 1, dimensions
+            yield read_date(cells, DATE_COLUMN), 1, dimensions
         for column in VALUE_COLUMNS:
             series = dimensions
             if len(VALUE_COLUMNS) > 1:
                 series = dimensions + (("series", column),)  # one series per column
-            yield cells.get(DATE_COLUMN), cells.get(column), series
+            yield read_date(cells, DATE_COLUMN), cells.get(column), series
 ''',
     "pairs": '''
 
@@ -59,7 +63,8 @@ def entries(payload):
     "mapping": '''
 
 def entries(payload):
-    """Each date key and its value, of the object at MAPPING_PATH or of each object in it."""
+    """Each date key and its value (or the value under VALUE_KEY of the object it maps to), of
+    the object at MAPPING_PATH or of each object in it."""
     mapping = get_path(payload, MAPPING_PATH)
     if not isinstance(mapping, dict):
         return
@@ -72,6 +77,8 @@ def entries(payload):
     for dimensions, by_date in every_series:
         if isinstance(by_date, dict):
             for raw_date, raw_value in by_date.items():
+                if VALUE_KEY is not None:
+                    raw_value = raw_value.get(VALUE_KEY) if isinstance(raw_value, dict) else None
                 yield raw_date, raw_value, dimensions
 ''',
     "snapshot": '''

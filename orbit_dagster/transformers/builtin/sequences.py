@@ -2,9 +2,11 @@
 `market_chart`, Datadog `pointlist`; alone or one list per series), parallel lists
 (`{"timestamps": [...], "values": [...]}`) and objects keyed by date (Mixpanel)."""
 
+from collections.abc import Iterator
 from typing import Any
 
 from orbit_dagster.transformers.builtin.fields import (
+    GENERIC_VALUE_NAMES,
     SAMPLE_RECORDS,
     addressable,
     distinguishing_labels,
@@ -13,6 +15,7 @@ from orbit_dagster.transformers.builtin.fields import (
     is_epoch,
     is_identifier_name,
     mostly_numeric,
+    rank_of,
     record_fields,
 )
 from orbit_dagster.transformers.builtin.runtime import sample_number
@@ -75,11 +78,15 @@ def pairs(
         ("PAIRS_PATH", pairs_path, "[time, value] lists, in the payload or in each series"),
         ("DIMENSIONS", list(dimensions), "series fields whose values become dimensions"),
     )
-    return _valued("pairs", f"Reads {found}{by}.", constants, size, hints, bool(series_path))
+    place = series_path if series_path is not None else pairs_path
+    return _valued(
+        "pairs", f"Reads {found}{by}.", constants, size, hints, place, groupable=bool(series_path)
+    )
 
 
-def parallel(path: str, node: dict, hints: dict[str, str]) -> Found:
-    """Two lists of the same length in one object: times and values."""
+def parallel(path: str, node: dict, hints: dict[str, str]) -> Iterator[Found]:
+    """Lists of the same length in one object: times, and one series per list of values
+    (Open-Meteo's `daily.time` beside `temperature_2m_max`, `precipitation_sum`, ...)."""
     lists = {
         f"{path}.{key}" if path else key: value
         for key, value in node.items()
@@ -92,7 +99,7 @@ def parallel(path: str, node: dict, hints: dict[str, str]) -> Found:
     if dates is None:
         dates = next((p for p, items in lists.items() if all(map(_listed_date, items))), None)
     if dates not in lists:
-        return None, ""
+        return
     size = len(lists[dates])
     numeric = [
         found
@@ -104,40 +111,70 @@ def parallel(path: str, node: dict, hints: dict[str, str]) -> Found:
         and found == hints.get("value_path", found)
     ]
     if not numeric:
-        return None, f"the {size} dates at '{dates}' have no list of values beside them"
-    summary = f"Reads the dates at {dates!r} and the values at {numeric[0]!r}, in step."
-    constants = (("DATES_PATH", dates, ""), ("VALUES_PATH", numeric[0], ""))
-    return _valued("parallel", summary, constants, size, hints)
+        yield None, f"the {size} dates at '{dates}' have no list of values beside them"
+    for values in numeric:
+        summary = f"Reads the dates at {dates!r} and the values at {values!r}, in step."
+        constants = (("DATES_PATH", dates, ""), ("VALUES_PATH", values, ""))
+        yield _valued("parallel", summary, constants, size, hints, path, values, _standing(values))
 
 
 def _listed_date(value: Any) -> bool:
     return is_epoch(value) or is_date_value(value, by_name=False)
 
 
-def mapping(path: str, node: dict, hints: dict[str, str]) -> Found:
-    """An object keyed by dates, or an object of such objects (one series per key)."""
+def mapping(path: str, node: dict, hints: dict[str, str]) -> Iterator[Found]:
+    """An object keyed by dates (of numbers, or of objects holding numbers: Alpha Vantage's
+    "Time Series (Daily)", Frankfurter's `rates`), or an object of such objects (one series per
+    key, Mixpanel)."""
     if _keyed_by_date(node):
-        series_dimension, size = None, len(node)
+        series_dimension, size, by_date = None, len(node), node
     elif node and all(isinstance(inner, dict) and _keyed_by_date(inner) for inner in node.values()):
-        series_dimension, size = "series", sum(len(inner) for inner in node.values())
+        series_dimension = "series"
+        size = sum(len(inner) for inner in node.values())
+        by_date = next(iter(node.values()))
     else:
-        return None, ""
-    summary = f"Reads the objects keyed by date at {where(path)}" + (
-        ", one series per key." if series_dimension else "."
-    )
+        return
+    where_ = where(path) + (", one series per key" if series_dimension else "")
     constants = (
         ("MAPPING_PATH", path, ""),
         ("SERIES_DIMENSION", series_dimension, "None: the dates are the object's own keys"),
     )
-    return _valued("mapping", summary, constants, size, hints)
+    inner = [value for value in by_date.values() if isinstance(value, dict)]
+    if not inner:
+        summary = f"Reads the objects keyed by date at {where_}."
+        yield _valued("mapping", summary, (*constants, ("VALUE_KEY", None, "")), size, hints, path)
+        return
+    keys = dict.fromkeys(key for value in inner for key in value)
+    for key in keys:
+        values = [value.get(key) for value in inner]
+        if hints.get("value_path", key) != key or not mostly_numeric(values, len(inner)):
+            continue
+        summary = f"Reads the value at {key!r} of each date key of the object at {where_}."
+        yield _valued(
+            "mapping",
+            summary,
+            (*constants, ("VALUE_KEY", key, "the value's key in the object of each date")),
+            size,
+            hints,
+            path,
+            key,
+            _standing(key),
+        )
 
 
 def _keyed_by_date(node: dict) -> bool:
     dated = sum(
-        is_date_value(key, by_name=False) and sample_number(value) is not None
+        is_date_value(key, by_name=False)
+        and (sample_number(value) is not None or isinstance(value, dict))
         for key, value in node.items()
     )
     return dated > 0 and dated * 2 >= len(node)
+
+
+def _standing(path: str) -> tuple[int, int]:
+    """How plainly a name alone makes a list or key the value (see `Series.standing`)."""
+    rank = rank_of(path.rsplit(".", 1)[-1], GENERIC_VALUE_NAMES)
+    return (1, 0) if rank is None else (0, rank)
 
 
 def _valued(
@@ -146,10 +183,26 @@ def _valued(
     constants: tuple[Constant, ...],
     size: int,
     hints: dict[str, str],
+    place: str,
+    measure: str | None = None,
+    standing: tuple[int, int] = (1, 0),
     groupable: bool = False,
 ) -> Found:
-    """A series of measured values: summed per period when a granularity is hinted."""
+    """A series of measured values (the chooser settles aggregation and granularity)."""
     if "group_by" in hints and not groupable:
         return None, f"a series of {shape} has no field '{hints['group_by']}' to group by"
-    aggregation = hints.get("aggregation") or "sum"
-    return Series(shape, summary, constants, aggregation, hints.get("granularity"), size), ""
+    selects = [("records_path", place)] if place and shape == "pairs" else []
+    if measure is not None:
+        selects.append(("value_path", measure))
+    return Series(
+        shape,
+        summary,
+        constants,
+        None,
+        None,
+        size,
+        place=place,
+        measure=measure,
+        standing=standing,
+        hints=tuple(selects),
+    ), ""

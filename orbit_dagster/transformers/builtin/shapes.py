@@ -19,20 +19,24 @@ from orbit_dagster.transformers.builtin.fields import (
     MAX_DEPTH,
     SAMPLE_RECORDS,
     addressable,
-    choose_value,
     field_at,
     in_list,
-    is_identifier_name,
-    mostly_numeric,
+    is_number_like,
     record_fields,
+    value_fields,
 )
-from orbit_dagster.transformers.builtin.runtime import sample_number
-from orbit_dagster.transformers.builtin.series import Found, Series, get_path, where
+from orbit_dagster.transformers.builtin.series import Series, get_path, where
 from orbit_dagster.transformers.errors import GenerationError
 
+# A short list whose items are objects or lists may give each item its own role (World Bank's
+# [metadata, records]) or wrap one object (GraphQL's `zones: [{...}]`): its items are searched
+# as places of their own.
+ROLE_LIST_ITEMS = 3
 
-def find_series(payload: Any, hints: dict[str, str]) -> Series:
-    """The series with the most entries, else a snapshot; GenerationError saying what was found."""
+
+def find_series(payload: Any, hints: dict[str, str]) -> list[Series]:
+    """Every series in the payload that the hints allow, in the order found, else the numbers
+    of a snapshot; GenerationError saying what was found when there is neither."""
     if "records_path" in hints:
         found = get_path(payload, hints["records_path"])
         if not isinstance(found, list) or not found:
@@ -49,75 +53,95 @@ def find_series(payload: Any, hints: dict[str, str]) -> Series:
                 found_series.append(series)
             elif reason:
                 reasons.append(reason)
-    if found_series:
-        # max() keeps the first of equal sizes: the one earliest in the payload.
-        return max(found_series, key=lambda series: series.size)
-    return _snapshot(payload, hints, reasons)
+    return found_series or _snapshots(payload, hints, reasons)
 
 
 def _places(node: Any, path: str, depth: int) -> Iterator[tuple[str, Any]]:
-    """(path, node) of the payload and of every object and list inside objects."""
+    """(path, node) of the payload and of every object and list inside objects, and inside
+    short lists of objects and lists."""
     yield path, node
-    if isinstance(node, dict) and depth < MAX_DEPTH:
-        for key, value in node.items():
-            if addressable(key) and isinstance(value, dict | list):
-                yield from _places(value, f"{path}.{key}" if path else key, depth + 1)
+    if depth >= MAX_DEPTH:
+        return
+    if isinstance(node, dict):
+        children = [(key, value) for key, value in node.items() if addressable(key)]
+    elif isinstance(node, list) and len(node) <= ROLE_LIST_ITEMS:
+        children = [(str(index), value) for index, value in enumerate(node)]
+    else:
+        children = []
+    for key, value in children:
+        if isinstance(value, dict | list):
+            yield from _places(value, f"{path}.{key}" if path else key, depth + 1)
 
 
-def _series_at(path: str, node: Any, hints: dict[str, str]) -> Iterator[Found]:
-    """(Series, "") or (None, reason) for each shape that could be at this place."""
+def _series_at(path: str, node: Any, hints: dict[str, str]) -> Iterator[tuple[Series | None, str]]:
+    """(Series, "") or (None, reason) for each series that could be at this place."""
     names_a_field = "date_path" in hints or "value_path" in hints
     if isinstance(node, list) and node:
         sample = node[:SAMPLE_RECORDS]
         header = tabular.table_header(node)
         if header is not None:
-            yield tabular.table(path, node, header, hints)
+            yield from tabular.table(path, node, header, None, hints)
         elif sum(isinstance(item, dict) for item in sample) * 2 >= len(sample):
-            yield tabular.records(path, node, hints)
+            yield from tabular.records(path, node, hints)
             if not names_a_field:
                 yield sequences.pairs_per_series(path, node, hints)
         elif all(isinstance(item, list) for item in sample):
             if not names_a_field and sequences.are_pairs(sample):
                 yield sequences.pairs(None, path, len(node), (), hints)
+            elif _by_position(hints):
+                yield from tabular.records(path, node, hints)
             else:
                 yield None, f"the {len(node)} rows at {where(path)} have no header row"
     elif isinstance(node, dict):
-        if not names_a_field:
-            yield sequences.mapping(path, node, hints)
-        yield sequences.parallel(path, node, hints)
+        if "date_path" not in hints:
+            yield from sequences.mapping(path, node, hints)
+        yield from sequences.parallel(path, node, hints)
+        yield from _table_beside_names(path, node, hints)
+
+
+def _by_position(hints: dict[str, str]) -> bool:
+    """Whether the hints name positions in a row ("value_path": "1")."""
+    named = [hints[key] for key in ("date_path", "value_path") if key in hints]
+    return bool(named) and all(path.isdigit() for path in named)
+
+
+def _table_beside_names(path: str, node: dict, hints: dict[str, str]) -> Iterator:
+    """Rows beside a list of their column names (Nasdaq Data Link's `column_names` + `data`,
+    pandas' split orient `columns` + `data`)."""
+    lists = {key: value for key, value in node.items() if addressable(key)}
+    for rows_key, rows in lists.items():
+        if not (isinstance(rows, list) and rows and all(isinstance(r, list) for r in rows)):
+            continue
+        width = len(rows[0])
+        for names_key, names in lists.items():
+            header = tabular.column_names(names) if names_key != rows_key else None
+            if header is not None and len(header) == width:
+                prefix = f"{path}." if path else ""
+                yield from tabular.table(prefix + rows_key, rows, header, prefix + names_key, hints)
+                return
 
 
 # -- snapshot -------------------------------------------------------------------------------
 
 
-def _snapshot(payload: Any, hints: dict[str, str], reasons: list[str]) -> Series:
-    """The number to record at each run, from an object that has no dated series."""
+def _snapshots(payload: Any, hints: dict[str, str], reasons: list[str]) -> list[Series]:
+    """The numbers that could be recorded at each run, from an object with no dated series."""
     # A number inside a list is one of many, not the payload's current value.
     fields = [
         field
         for field in (record_fields([payload]) if isinstance(payload, dict) else [])
         if not in_list(field.path)
     ]
-    path = None
     if "value_path" in hints:
         found = field_at([payload], hints["value_path"]).values
-        path = hints["value_path"] if found and sample_number(found[0]) is not None else None
-    elif fields:
-        path = choose_value(fields, 1, set()) or next(
-            (
-                field.path
-                for field in fields
-                if not is_identifier_name(field.name)
-                and field.values
-                and all(isinstance(value, int | float) for value in field.values)
-                and mostly_numeric(field.values, 1)
-            ),
-            None,
-        )
+        usable = found and is_number_like(found[0])
+        numbers = [(hints["value_path"], (0, 0))] if usable else []
+    else:
+        numbers = value_fields(fields, 1, set())
     # A snapshot is the fallback for an object; a hinted date or list asks for a real series.
-    if path is None or "date_path" in hints or "records_path" in hints:
+    if not numbers or "date_path" in hints or "records_path" in hints:
         found = "; ".join(reasons) or "no list of records with a date-like field"
-        if isinstance(payload, dict) and path is None:
+        if isinstance(payload, dict) and not numbers:
             numeric = (
                 f"no numbers at '{hints['value_path']}'"
                 if "value_path" in hints
@@ -127,11 +151,21 @@ def _snapshot(payload: Any, hints: dict[str, str], reasons: list[str]) -> Series
         raise GenerationError(
             f"no time series found in the payload: {_describe_top(payload)}; {found}"
         )
-    summary = (
-        "The sample has no dated series, so each run records the number at "
-        f"{path!r} as one point dated at the time of the run."
-    )
-    return Series("snapshot", summary, (("VALUE_PATH", path, ""),), "last", None, 1)
+    return [
+        Series(
+            "snapshot",
+            "The sample has no dated series, so each run records the number at "
+            f"{path!r} as one point dated at the time of the run.",
+            (("VALUE_PATH", path, ""),),
+            "last",
+            None,
+            1,
+            measure=path,
+            standing=standing,
+            hints=(("value_path", path),),
+        )
+        for path, standing in numbers
+    ]
 
 
 # -- describing what was found --------------------------------------------------------------

@@ -1,0 +1,232 @@
+"""Choosing the series a metric is about among every series found in its sample payload.
+
+Each series becomes a `Candidate`: scored by how well its field or place matches the metric's
+measure words (`matching`), given the aggregation and granularity that hints or the intent
+say, and ranked by score, then size, then how plainly the structure alone makes it the value.
+Two candidates that yield different points and that nothing tells apart are a refusal
+(GenerationError naming each with the hint that picks it), never a guess.
+"""
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from orbit_dagster.transformers.builtin.intent import Intent, words_of
+from orbit_dagster.transformers.builtin.matching import UNIT_WORDS, match_field
+from orbit_dagster.transformers.builtin.render import render_ingestion
+from orbit_dagster.transformers.builtin.series import Series
+from orbit_dagster.transformers.errors import GenerationError
+
+# Scores closer than this do not tell two candidates apart.
+CLOSE_SCORES = 0.1
+# Counting events when the name asks for a count or a rate per period ("Orders per day") and
+# no field is named: less than a noun naming a field (1.0), more than a modifier alone (0.5).
+COUNT_SCORE = 0.9
+# A field or place named after the metric's period ("daily" for "... per day").
+PERIOD_BONUS = 0.3
+PERIOD_WORDS = {
+    "hour": {"hour", "hourly", "hours", "1h"},
+    "day": {"day", "daily", "days", "1d"},
+    "week": {"week", "weekly", "weeks", "1w"},
+    "month": {"month", "monthly", "months"},
+}
+# Measures that are levels, not amounts: several in one period average or keep the last
+# rather than add up.
+AVERAGED_WORDS = frozenset(
+    "temperature temp latency duration rate ratio percent humidity pressure speed".split()
+)
+LAST_WORDS = frozenset("close closing price balance stars followers supply cap".split())
+SHOWN_CANDIDATES = 6
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A series with its aggregation and granularity settled, its score and why."""
+
+    series: Series
+    score: float
+    reason: str
+
+    def hint(self) -> str:
+        """The metric config that selects this candidate: `value_path=..., records_path=...`."""
+        return ", ".join(f"{key}={value}" for key, value in self.series.hints) or "(none needed)"
+
+    def describe(self) -> str:
+        series = self.series
+        what = series.measure or ("counting records" if series.counts else series.place or "")
+        return f"{what or 'the payload'} ({series.shape} at {series.place or 'top level'})"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The chosen candidate, the runners-up (best first) and a note saying why."""
+
+    chosen: Candidate
+    runners_up: tuple[Candidate, ...]
+    note: str
+
+
+def choose(
+    payload: Any, found: list[Series], intent: Intent, hints: dict[str, str], name: str
+) -> Choice:
+    """The candidate the metric is about; GenerationError when two are too close to call."""
+    candidates = [_candidate(payload, series, intent, hints) for series in found]
+    eligible = [c for c in candidates if c.score > 0 or c.series.standing[0] < 2]
+    if not eligible:
+        eligible = candidates  # only the name could have picked: say so in the refusal
+        if len(eligible) > 1:
+            raise _refusal(name, eligible, "nothing in the name matches any of them")
+    ranked = sorted(
+        eligible,
+        key=lambda c: (-c.score, -c.series.size, c.series.standing, candidates.index(c)),
+    )
+    chosen, rest = ranked[0], _distinct(payload, ranked)
+    if rest and _too_close(chosen, rest[0]):
+        why = (
+            "the name matches none of them"
+            if chosen.score == 0
+            else "the name matches them equally"
+        )
+        raise _refusal(name, [chosen, *rest], why)
+    return Choice(chosen, tuple(rest), _note(chosen, rest, intent))
+
+
+def _candidate(payload: Any, series: Series, intent: Intent, hints: dict[str, str]) -> Candidate:
+    """The series with aggregation and granularity settled, scored against the intent."""
+    reasons = []
+    if series.counts:
+        events = _are_events(payload, series, intent.granularity or "day")
+        asks_count = intent.aggregation == "count" or intent.granularity is not None
+        score = COUNT_SCORE if events and asks_count else 0.0
+        if score:
+            reasons.append("the name asks for a count or a rate per period of events")
+        elif not events:
+            # Counting rows that are already one per period would give 1 for each.
+            series = replace(series, standing=(9, 0))
+            reasons.append("the records are one per period: counting them would give 1s")
+        aggregation, granularity = "count", intent.granularity or "day"
+    else:
+        match = match_field(_matched_path(series), intent)
+        score = match.score
+        if match.matched:
+            reasons.append(match.describe())
+        if intent.granularity and PERIOD_WORDS[intent.granularity] & set(
+            words_of(series.place + " " + (series.measure or ""))
+        ):
+            score += PERIOD_BONUS
+            reasons.append(f"named for the {intent.granularity}")
+        if _counts_per_period(series, intent):
+            score = max(score, COUNT_SCORE)
+            reasons.append("a count per period, and the name asks for a count")
+        aggregation = series.aggregation or _measured_aggregation(series, intent)
+        granularity = intent.granularity if series.shape != "snapshot" else None
+    series = replace(
+        series,
+        aggregation=hints.get("aggregation") or aggregation,
+        granularity=hints.get("granularity") or granularity,
+    )
+    if not reasons:
+        reasons.append(_plain_standing(series))
+    return Candidate(series, round(score, 3), "; ".join(reasons))
+
+
+def _matched_path(series: Series) -> str:
+    # A field is judged by its own name; a series without one (pairs) by where it is.
+    return series.measure if series.measure is not None else series.place
+
+
+def _counts_per_period(series: Series, intent: Intent) -> bool:
+    """A field holding a count of records per period (Elasticsearch's `doc_count`) when the
+    name asks for a count and names no field."""
+    words = words_of(series.measure or "")
+    asks_count = intent.aggregation == "count" or intent.granularity is not None
+    return bool(words) and words[-1] in ("count", "counts", "n") and asks_count
+
+
+def _measured_aggregation(series: Series, intent: Intent) -> str:
+    if intent.aggregation in ("sum", "avg", "max", "min", "last"):
+        return intent.aggregation
+    words = set(words_of(series.measure or "")) | set(intent.measure_words)
+    if words & LAST_WORDS:
+        return "last"
+    return "avg" if words & AVERAGED_WORDS else "sum"
+
+
+def _plain_standing(series: Series) -> str:
+    kind, _ = series.standing
+    if series.shape == "snapshot":
+        return "the only kind of number the payload has (no dated series)"
+    return {
+        0: "a generic value name" if series.measure else "every numeric column",
+        1: "a number at the top of each entry" if not series.counts else "counting records",
+    }.get(kind, "a nested number")
+
+
+def _are_events(payload: Any, series: Series, granularity: str) -> bool:
+    """Whether records are events (several in a period, or at times of day) rather than rows
+    that are already one per period."""
+    exact = preview(replace(series, aggregation="count", granularity=None), payload)
+    if any(not point["date"].endswith("T00:00:00Z") for point in exact):
+        return True
+    per_period = preview(replace(series, aggregation="count", granularity=granularity), payload)
+    return any(point["value"] > 1 for point in per_period)
+
+
+def preview(series: Series, payload: Any) -> list[dict[str, Any]]:
+    """The points the generated code for `series` yields on `payload`, computed in-process.
+
+    The code is the generator's own templates with constants written as literals (never text
+    from the payload as code), so it is safe to run here; user or model code goes through the
+    sandbox instead.
+    """
+    namespace: dict[str, Any] = {}
+    exec(compile(render_ingestion(series, ""), "<builtin preview>", "exec"), namespace)
+    return namespace["transform"](payload, {})["points"]
+
+
+def _distinct(payload: Any, ranked: list[Candidate]) -> list[Candidate]:
+    """The runners-up that yield other points than the chosen one (the same list reached
+    through a wrapper, as Prometheus's one `result` and its `values`, is one candidate)."""
+    chosen = preview(ranked[0].series, payload)
+    seen = [chosen]
+    rest = []
+    for candidate in ranked[1:]:
+        points = preview(candidate.series, payload)
+        if points not in seen:
+            seen.append(points)
+            rest.append(candidate)
+    return rest
+
+
+def _too_close(first: Candidate, second: Candidate) -> bool:
+    return (
+        abs(first.score - second.score) < CLOSE_SCORES
+        and first.series.size == second.series.size
+        and first.series.standing == second.series.standing
+    )
+
+
+def _refusal(name: str, candidates: list[Candidate], why: str) -> GenerationError:
+    listed = "; ".join(f"{c.describe()}: give {c.hint()}" for c in candidates[:SHOWN_CANDIDATES])
+    more = len(candidates) - SHOWN_CANDIDATES
+    return GenerationError(
+        f"cannot tell which series the metric {name!r} is about: {why}. Candidates: {listed}"
+        + (f"; and {more} more" if more > 0 else "")
+    )
+
+
+def _note(chosen: Candidate, rest: list[Candidate], intent: Intent) -> str:
+    """One paragraph for the step log: what was chosen and why, and the alternatives."""
+    series = chosen.series
+    per = f" per {series.granularity}" if series.granularity else ""
+    parts = [f"Chose {chosen.describe()}, {series.aggregation}{per}: {chosen.reason}."]
+    if intent.reasons:
+        parts.append(f"Read from the metric: {'; '.join(intent.reasons)}.")
+    if chosen.score == 0 and intent.measure_words and not series.counts:
+        unmatched = [w for w in intent.measure_words if w not in UNIT_WORDS]
+        parts.append(
+            f"Guess: no field matches {', '.join(unmatched) or 'the name'}; chose by structure."
+        )
+    if rest:
+        listed = "; ".join(f"{c.describe()} [{c.hint()}]" for c in rest[:SHOWN_CANDIDATES])
+        parts.append(f"Runners-up: {listed}.")
+    return " ".join(parts)
