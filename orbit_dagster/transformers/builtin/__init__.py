@@ -59,7 +59,13 @@ def generate_ingestion(
     """
     checked = check_hints(hints or {})
     intent = read_intent(name, description, template)
-    choice = choose(sample_payload, find_series(sample_payload, checked), intent, checked, name)
+    choice = choose(
+        sample_payload,
+        find_series(sample_payload, checked, intent),
+        intent,
+        checked,
+        name,
+    )
     chosen = choice.chosen
     runners_up = "".join(
         f"\n- {candidate.describe()}: {candidate.hint()}" for candidate in choice.runners_up[:6]

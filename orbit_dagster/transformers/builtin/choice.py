@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from orbit_dagster.transformers.builtin.intent import Intent, words_of
-from orbit_dagster.transformers.builtin.matching import UNIT_WORDS, match_field
+from orbit_dagster.transformers.builtin.matching import UNIT_WORDS, Match, match_field
 from orbit_dagster.transformers.builtin.render import render_ingestion
 from orbit_dagster.transformers.builtin.series import Series
 from orbit_dagster.transformers.errors import GenerationError
@@ -36,6 +36,11 @@ AVERAGED_WORDS = frozenset(
 )
 LAST_WORDS = frozenset("close closing price balance stars followers supply cap".split())
 SHOWN_CANDIDATES = 6
+# A field named only these words holds the count of records in its row (`doc_count`, `n`).
+COUNT_WORDS = frozenset({"count", "counts", "n", "cnt"})
+RECORD_WORDS = frozenset(
+    "doc docs record records row rows event events item items hit hits".split()
+)
 
 
 @dataclass(frozen=True)
@@ -69,15 +74,31 @@ def choose(
     payload: Any, found: list[Series], intent: Intent, hints: dict[str, str], name: str
 ) -> Choice:
     """The candidate the metric is about; GenerationError when two are too close to call."""
-    candidates = [_candidate(payload, series, intent, hints) for series in found]
+    # Lists under date keys hold events by construction; records are judged by their dates.
+    events = {
+        series.place: series.shape == "mapping"
+        or _are_events(payload, series, intent.granularity or "day")
+        for series in found
+        if series.counts
+    }
+    candidates = [_candidate(payload, series, intent, hints, events) for series in found]
     eligible = [c for c in candidates if c.score > 0 or c.series.standing[0] < 2]
     if not eligible:
         eligible = candidates  # only the name could have picked: say so in the refusal
         if len(eligible) > 1:
             raise _refusal(name, eligible, "nothing in the name matches any of them")
+    # Scores within CLOSE_SCORES of the best say the same; size and structure decide those.
+    best = max(c.score for c in eligible)
     ranked = sorted(
         eligible,
-        key=lambda c: (-c.score, -c.series.size, c.series.standing, candidates.index(c)),
+        key=lambda c: (
+            best - c.score >= CLOSE_SCORES,
+            -c.score if best - c.score >= CLOSE_SCORES else 0,
+            -c.series.size,
+            c.series.standing,
+            -c.score,
+            candidates.index(c),
+        ),
     )
     chosen, rest = ranked[0], _distinct(payload, ranked)
     if rest and _too_close(chosen, rest[0]):
@@ -90,11 +111,18 @@ def choose(
     return Choice(chosen, tuple(rest), _note(chosen, rest, intent))
 
 
-def _candidate(payload: Any, series: Series, intent: Intent, hints: dict[str, str]) -> Candidate:
-    """The series with aggregation and granularity settled, scored against the intent."""
+def _candidate(
+    payload: Any,
+    series: Series,
+    intent: Intent,
+    hints: dict[str, str],
+    events_at: dict[str, bool],
+) -> Candidate:
+    """The series with aggregation and granularity settled, scored against the intent.
+    `events_at` says of each place of records whether they are events (see `_are_events`)."""
     reasons = []
+    events = events_at.get(series.place, False)
     if series.counts:
-        events = _are_events(payload, series, intent.granularity or "day")
         asks_count = intent.aggregation == "count" or intent.granularity is not None
         score = COUNT_SCORE if events and asks_count else 0.0
         if score:
@@ -103,9 +131,11 @@ def _candidate(payload: Any, series: Series, intent: Intent, hints: dict[str, st
             # Counting rows that are already one per period would give 1 for each.
             series = replace(series, standing=(9, 0))
             reasons.append("the records are one per period: counting them would give 1s")
-        aggregation, granularity = "count", intent.granularity or "day"
+        # Counted lists (objects keyed by date) give their lengths: those add up.
+        aggregation = "sum" if series.shape == "mapping" else "count"
+        granularity = intent.granularity or "day"
     else:
-        match = match_field(_matched_path(series), intent)
+        match = _match(series, intent)
         score = match.score
         if match.matched:
             reasons.append(match.describe())
@@ -114,7 +144,7 @@ def _candidate(payload: Any, series: Series, intent: Intent, hints: dict[str, st
         ):
             score += PERIOD_BONUS
             reasons.append(f"named for the {intent.granularity}")
-        if _counts_per_period(series, intent):
+        if not events and _counts_per_period(series, intent):
             score = max(score, COUNT_SCORE)
             reasons.append("a count per period, and the name asks for a count")
         aggregation = series.aggregation or _measured_aggregation(series, intent)
@@ -129,23 +159,41 @@ def _candidate(payload: Any, series: Series, intent: Intent, hints: dict[str, st
     return Candidate(series, round(score, 3), "; ".join(reasons))
 
 
+def _match(series: Series, intent: Intent) -> Match:
+    """How well the series matches the metric's words; a table's every-column series matches
+    when the name names several of its columns ("Signups and revenue")."""
+    columns = dict((name, value) for name, value, _ in series.constants).get("VALUE_COLUMNS")
+    if series.measure is None and columns and len(columns) > 1:
+        matches = [match_field(column, intent) for column in columns]
+        named = [match for match in matches if match.score > 0]
+        if len(named) < 2:
+            return Match(0.0, ())
+        words = tuple(word for match in named for word in match.matched)
+        return Match(max(match.score for match in named) + CLOSE_SCORES, words)
+    return match_field(_matched_path(series), intent)
+
+
 def _matched_path(series: Series) -> str:
-    # A field is judged by its own name; a series without one (pairs) by where it is.
-    return series.measure if series.measure is not None else series.place
+    # A field is judged by its own name, and its place when that name is generic (Umami's
+    # `sessions` of `{x, y}`); a series without a field (pairs) by where it is.
+    if series.measure is None:
+        return series.place
+    return f"{series.place}.{series.measure}" if series.place else series.measure
 
 
 def _counts_per_period(series: Series, intent: Intent) -> bool:
-    """A field holding a count of records per period (Elasticsearch's `doc_count`) when the
-    name asks for a count and names no field."""
-    words = words_of(series.measure or "")
+    """A field holding the count of records per period (Elasticsearch's `doc_count`), when
+    the name asks for a count and rows are one per period."""
+    words = set(words_of((series.measure or "").rsplit(".", 1)[-1]))
     asks_count = intent.aggregation == "count" or intent.granularity is not None
-    return bool(words) and words[-1] in ("count", "counts", "n") and asks_count
+    return asks_count and bool(words & COUNT_WORDS) and words <= COUNT_WORDS | RECORD_WORDS
 
 
 def _measured_aggregation(series: Series, intent: Intent) -> str:
     if intent.aggregation in ("sum", "avg", "max", "min", "last"):
         return intent.aggregation
-    words = set(words_of(series.measure or "")) | set(intent.measure_words)
+    # The metric's words, not the field's: "Revenue" read from `total_price` is still a sum.
+    words = set(intent.measure_words)
     if words & LAST_WORDS:
         return "last"
     return "avg" if words & AVERAGED_WORDS else "sum"
@@ -162,13 +210,14 @@ def _plain_standing(series: Series) -> str:
 
 
 def _are_events(payload: Any, series: Series, granularity: str) -> bool:
-    """Whether records are events (several in a period, or at times of day) rather than rows
-    that are already one per period."""
+    """Whether records are events (several in a period, or at other times than the starts of
+    periods) rather than rows that are already one per period."""
     exact = preview(replace(series, aggregation="count", granularity=None), payload)
-    if any(not point["date"].endswith("T00:00:00Z") for point in exact):
-        return True
     per_period = preview(replace(series, aggregation="count", granularity=granularity), payload)
-    return any(point["value"] > 1 for point in per_period)
+    starts = {point["date"] for point in per_period}
+    return any(point["value"] > 1 for point in per_period) or any(
+        point["date"] not in starts for point in exact
+    )
 
 
 def preview(series: Series, payload: Any) -> list[dict[str, Any]]:

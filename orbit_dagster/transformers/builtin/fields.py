@@ -29,6 +29,7 @@ DATE_NAMES = (
     "time",
     "day",
     "ts",
+    "dt",
     "period",
     "createdat",
     "created",
@@ -62,7 +63,8 @@ NON_FINITE_TEXT = ("nan", "inf", "infinity")
 # The parts of a date spread over fields: names (compared like DATE_NAMES) and valid values.
 DATE_PARTS = (
     (("year", "yr", "yyyy"), lambda value: _whole(value, 1, 9999)),
-    (("month", "mon", "mo", "mm"), lambda value: _whole(value, 1, 12) or _month_name(value)),
+    # BLS names the month "period" ("M09"; "M13" is the year's average, not a month).
+    (("month", "mon", "mo", "mm", "period"), lambda value: _month(value)),
     (("day", "dd", "dom", "dayofmonth"), lambda value: _whole(value, 1, 31)),
 )
 # Numbers that identify or place a record rather than measure it.
@@ -132,8 +134,10 @@ def _whole(value: Any, low: int, high: int) -> bool:
     return number is not None and number == int(number) and low <= number <= high
 
 
-def _month_name(value: Any) -> bool:
-    return RUNTIME["month_number"](value) is not None and isinstance(value, str)
+def _month(value: Any) -> bool:
+    return _whole(value, 1, 12) or (
+        isinstance(value, str) and (RUNTIME["month_number"](value) is not None or value == "M13")
+    )
 
 
 def addressable(key: Any) -> bool:
@@ -141,16 +145,22 @@ def addressable(key: Any) -> bool:
     return isinstance(key, str) and key != "" and "." not in key and not key.isdigit()
 
 
-def choose_date(fields: list[Field], size: int) -> str | None:
-    """The best-named field whose values mostly are dates, else the first such field."""
+def choose_date(fields: list[Field], size: int, words: tuple[str, ...] = ()) -> str | None:
+    """The field whose values mostly are dates named by the metric's `words` ("Merged MRs":
+    `merged_at`), else the best-named, else the first such field. A creation time comes
+    before other times: a record counted per period is counted when it was made."""
     best = None
     for order, field in enumerate(fields):
         rank = rank_of(field.name, DATE_NAMES)
-        by_name = rank is not None or sounds_like_time(field.name)
+        # The first of a pair ([time, value] in Prometheus's `value.0`) is named by its place.
+        by_name = rank is not None or sounds_like_time(field.name) or field.path.endswith(".0")
         dates = sum(is_date_value(value, by_name=by_name) for value in field.values)
         if dates == 0 or dates * 2 < size:
             continue
-        score = (rank if rank is not None else len(DATE_NAMES) + (not by_name), order)
+        named = bool({word.rstrip("s") for word in words} & set(words_of(field.name)))
+        created = "creat" in field.name.lower()
+        by_rank = rank if rank is not None else len(DATE_NAMES) + (not created) + 2 * (not by_name)
+        score = (not named, by_rank, order)
         if best is None or score < best[0]:
             best = (score, field.path)
     return None if best is None else best[1]

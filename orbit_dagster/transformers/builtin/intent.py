@@ -20,7 +20,7 @@ GRANULARITY_PHRASES = (
 AGGREGATION_PHRASES = (
     ("count", r"number of|count of|how many|# ?of|\bcount\b|\bnum\b"),
     ("avg", r"\baverage\b|\bavg\b|\bmean\b"),
-    ("max", r"\bmax(imum)?\b|\bpeak\b|\bhighest\b"),
+    ("max", r"\bmax(imum)?\b|\bpeak\b|\bhighest\b|\bstrongest\b|\blargest\b|\bbiggest\b"),
     ("min", r"\bmin(imum)?\b|\blowest\b"),
     ("last", r"\blatest\b|\bcurrent\b|\bclose\b|\bclosing\b"),
     ("sum", r"\btotal\b|\bsum\b|\bnet\b|\bgross\b"),
@@ -35,7 +35,7 @@ FRAMING_WORDS = frozenset(
 )
 # Modifiers weigh less than nouns as measure words: "max temperature" is about temperature.
 MODIFIER_WORDS = frozenset(
-    "max maximum min minimum avg average mean total sum net gross peak highest lowest "
+    "max maximum min minimum avg average mean total sum peak highest lowest "
     "latest current last unique".split()
 )
 
@@ -48,11 +48,16 @@ class Intent:
     granularity: str | None
     measure_words: tuple[str, ...]  # nouns first, then modifiers, each once
     modifiers: frozenset[str]
+    by_words: tuple[str, ...]  # what the series is split by: "Revenue by country" -> country
     reasons: tuple[str, ...]  # why, in words, for the step log
 
     @property
     def says_anything(self) -> bool:
         return bool(self.aggregation or self.granularity or self.measure_words)
+
+
+# The reading of a metric whose words say nothing (callers that have no name to give).
+SILENT = Intent(None, None, (), frozenset(), (), ())
 
 
 def read_intent(name: str, description: str = "", template: str = "") -> Intent:
@@ -73,11 +78,22 @@ def read_intent(name: str, description: str = "", template: str = "") -> Intent:
             aggregation, said = _first(AGGREGATION_PHRASES, text)
             if aggregation:
                 reasons.append(f"the {source} says {said!r}: {aggregation}")
-    words = measure_words(name) or measure_words(description)
+    by_words = split_words(name) or split_words(description)
+    if by_words:
+        reasons.append(f"split by {', '.join(by_words)}")
+    words = tuple(
+        word for word in measure_words(name) or measure_words(description) if word not in by_words
+    )
     if words:
         reasons.append(f"measure words: {', '.join(words)}")
     modifiers = frozenset(word for word in words if word in MODIFIER_WORDS)
-    return Intent(aggregation, granularity, words, modifiers, tuple(reasons))
+    return Intent(aggregation, granularity, words, modifiers, by_words, tuple(reasons))
+
+
+def split_words(text: str) -> tuple[str, ...]:
+    """The words after "by" or "per" that name a field rather than a period ("by host")."""
+    found = re.findall(r"\b(?:by|per|for each)\s+([a-z][a-z0-9]*)", " ".join(words_of(text)))
+    return tuple(word for word in found if word not in FRAMING_WORDS)
 
 
 def measure_words(text: str) -> tuple[str, ...]:

@@ -47,7 +47,7 @@ SYNONYMS = {
 # Words that give a unit or a kind of number, not what is measured; they neither count for a
 # match nor against one ("response_time_ms" is all "response time").
 UNIT_WORDS = frozenset(
-    "ms msec millis seconds secs sec s us ns minutes min mins usd eur gbp pct percent "
+    "ms msec millis seconds secs sec s us ns minutes min mins usd eur gbp pct percent nb "
     "count counts num total bytes kb mb gb c f celsius fahrenheit mm cm km kmh kph mph".split()
 )
 # Words that mark a number as an identifier, a position or a time rather than a measure.
@@ -55,6 +55,8 @@ IDENTIFIER_WORDS = frozenset(
     "id ids uuid pk key index idx number no page pages offset limit per cursor year month "
     "week day hour minute second timestamp ts epoch time date version revision rank".split()
 )
+# Field names that say nothing of what is measured, so their parents name it.
+GENERIC_WORDS = frozenset("value values val count sum avg mean total amount number v y".split())
 SYNONYM_WEIGHT = 0.6
 MODIFIER_WEIGHT = 0.5
 COVERAGE_WEIGHT = 0.5
@@ -74,12 +76,14 @@ class Match:
 def match_field(path: str, intent: Intent) -> Match:
     """The match of the field at `path` (its last three parts) with the intent's words.
 
-    The field's own name must match: its parents only add to a match (`sum.requests` and
-    `temperature.max` match, `commit.comment_count` is no "commits").
+    The field's own name must match, unless it is generic (`revenue.value`): its parents
+    only add to a match (`sum.requests` and `temperature.max` match, `commit.comment_count` is
+    no "commits").
     """
     parts = path.split(".")
-    words = [_singular(word) for word in words_of(".".join(parts[-3:]))]
-    own_name = {_singular(word) for word in words_of(parts[-1])}
+    vocabulary = {_singular(word) for word in intent.measure_words}
+    words = _split_compounds(words_of(".".join(parts[-3:])), vocabulary)
+    own_name = set(_split_compounds(words_of(parts[-1]), vocabulary))
     field_words = {word for word in words if not word.isdigit()}
     if not field_words or not intent.measure_words:
         return Match(0.0, ())
@@ -93,14 +97,21 @@ def match_field(path: str, intent: Intent) -> Match:
             explained.add(word)
             continue
         related = {_singular(other) for other in SYNONYMS.get(measure, ())} & field_words
+        related |= {other for other in field_words if _abbreviates(other, word)}
         if related:
             score += weight * SYNONYM_WEIGHT
             matched.append(f"{measure}~{min(related)}")
             explained |= related
-    if not matched or not explained & own_name:
+    if not matched or not (explained & own_name or own_name <= GENERIC_WORDS):
         return Match(0.0, ())
-    # How much of the field's own name the words explain (units and digits aside).
-    own = {word for word in field_words if word not in UNIT_WORDS and not word[:1].isdigit()}
+    # How much of the field's own name (its parents' when it is generic) the words explain,
+    # units and digits aside.
+    basis = field_words if own_name <= GENERIC_WORDS else own_name
+    own = {
+        word
+        for word in basis
+        if word not in UNIT_WORDS and word not in GENERIC_WORDS and not word[:1].isdigit()
+    }
     if own:
         score += COVERAGE_WEIGHT * len(own & explained) / len(own)
     return Match(round(score, 3), tuple(matched))
@@ -110,6 +121,28 @@ def looks_like_identifier(path: str) -> bool:
     """A number that identifies, places or dates a record (`id`, `repo_id`, `page`, `year`)."""
     words = words_of(path.split(".")[-1])
     return bool(words) and (words[-1] in IDENTIFIER_WORDS or words[0] in ("id", "page"))
+
+
+def _abbreviates(short: str, word: str) -> bool:
+    """ "mag" for magnitude, "temp" for temperature, "precip" for precipitation."""
+    return short != word and len(short) >= 3 and word.startswith(short)
+
+
+def _split_compounds(words: list[str], vocabulary: set[str]) -> list[str]:
+    """Singular words, with run-together ones split where both halves are known or abbreviate
+    a known word (Visual Crossing's "tempmin" is "temp" and "min")."""
+    split = []
+    for word in map(_singular, words):
+        for cut in range(3, len(word) - 2):
+            head, tail = word[:cut], word[cut:]
+            if _singular(tail) in vocabulary and any(
+                head == known or _abbreviates(head, known) for known in vocabulary
+            ):
+                split += [head, _singular(tail)]
+                break
+        else:
+            split.append(word)
+    return split
 
 
 def _singular(word: str) -> str:

@@ -77,8 +77,13 @@ def entries(payload):
     for dimensions, by_date in every_series:
         if isinstance(by_date, dict):
             for raw_date, raw_value in by_date.items():
-                if VALUE_KEY is not None:
+                if isinstance(raw_value, list):
+                    raw_value = len(raw_value)  # a list of events: how many
+                elif VALUE_KEY is not None:
                     raw_value = raw_value.get(VALUE_KEY) if isinstance(raw_value, dict) else None
+                elif VALUES_BY_POSITION_PATH is not None:
+                    position = str(raw_value).split(".")[0]  # 3 or 3.0: the 4th value
+                    raw_value = get_path(get_path(payload, VALUES_BY_POSITION_PATH), position)
                 yield raw_date, raw_value, dimensions
 ''',
     "snapshot": '''

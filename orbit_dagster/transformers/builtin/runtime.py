@@ -52,8 +52,9 @@ def parse_date(raw):
         return None
     if isinstance(raw, str):
         text = raw.strip()
-        if text.isdigit() and len(text) in (10, 13):
-            return parse_date(int(text))  # epoch seconds or milliseconds as text
+        if text.isdigit() and len(text) in (10, 13, 16, 19):
+            # Epoch seconds or milliseconds as text; micro- and nanoseconds (Loki) to seconds.
+            return parse_date(int(text) // 10 ** max(len(text) - 13, 0))
         moment = read_date_text(text)
         if moment is None:
             return None
@@ -103,11 +104,15 @@ def read_period(text):
 
 
 def month_number(raw):
-    """1-12 from a month number or a month name ("Mar", "march"); else None."""
+    """1-12 from a month number, "M09" (BLS) or a month name ("Mar", "march"); else None."""
     if isinstance(raw, str) and raw.strip()[:3].lower() in MONTH_NAMES:
         return MONTH_NAMES.index(raw.strip()[:3].lower()) + 1
+    if isinstance(raw, str) and raw.strip()[:1] == "M":
+        raw = raw.strip()[1:]
     number = to_number(raw)
-    return int(number) if number is not None and number == int(number) else None
+    if number is None or number != int(number) or not 1 <= number <= 12:
+        return None
+    return int(number)
 
 
 def read_date(item, path):

@@ -3,6 +3,7 @@
 (`{"timestamps": [...], "values": [...]}`) and objects keyed by date (Mixpanel)."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from orbit_dagster.transformers.builtin.fields import (
@@ -19,7 +20,14 @@ from orbit_dagster.transformers.builtin.fields import (
     record_fields,
 )
 from orbit_dagster.transformers.builtin.runtime import sample_number
-from orbit_dagster.transformers.builtin.series import Constant, Found, Series, as_list, where
+from orbit_dagster.transformers.builtin.series import (
+    Constant,
+    Found,
+    Series,
+    as_list,
+    get_path,
+    where,
+)
 
 
 def are_pairs(items: list[Any]) -> bool:
@@ -122,12 +130,15 @@ def _listed_date(value: Any) -> bool:
     return is_epoch(value) or is_date_value(value, by_name=False)
 
 
-def mapping(path: str, node: dict, hints: dict[str, str]) -> Iterator[Found]:
+def mapping(path: str, node: dict, hints: dict[str, str], payload: Any) -> Iterator[Found]:
     """An object keyed by dates (of numbers, or of objects holding numbers: Alpha Vantage's
-    "Time Series (Daily)", Frankfurter's `rates`), or an object of such objects (one series per
-    key, Mixpanel)."""
+    "Time Series (Daily)", Frankfurter's `rates`; of lists of events, NASA NeoWs; of positions
+    in a list of values, JSON-stat), or an object of such objects (one series per key,
+    Mixpanel)."""
     if _keyed_by_date(node):
         series_dimension, size, by_date = None, len(node), node
+        if any(isinstance(value, list) for value in node.values()):
+            size = sum(len(value) for value in node.values() if isinstance(value, list))
     elif node and all(isinstance(inner, dict) and _keyed_by_date(inner) for inner in node.values()):
         series_dimension = "series"
         size = sum(len(inner) for inner in node.values())
@@ -139,10 +150,30 @@ def mapping(path: str, node: dict, hints: dict[str, str]) -> Iterator[Found]:
         ("MAPPING_PATH", path, ""),
         ("SERIES_DIMENSION", series_dimension, "None: the dates are the object's own keys"),
     )
+    if any(isinstance(value, list) for value in by_date.values()):
+        # Lists of events under each date (NASA NeoWs `near_earth_objects`): counted per date.
+        summary = f"Counts the items listed under each date key of the object at {where_}."
+        constants += (("VALUE_KEY", None, ""), ("VALUES_BY_POSITION_PATH", None, ""))
+        found, _ = _valued("mapping", summary, constants, size, hints, path)
+        yield (replace(found, counts=True, aggregation="sum") if found else None), ""
+        return
     inner = [value for value in by_date.values() if isinstance(value, dict)]
     if not inner:
-        summary = f"Reads the objects keyed by date at {where_}."
-        yield _valued("mapping", summary, (*constants, ("VALUE_KEY", None, "")), size, hints, path)
+        positions = None
+        if _are_positions(list(by_date.values())):
+            # 0, 1, 2, ... are places in a list of values (JSON-stat's `category.index`).
+            positions = _values_by_position(payload, path, len(by_date))
+            if positions is None:
+                yield None, f"the date keys at {where(path)} map to positions, not values"
+                return
+        summary = f"Reads the objects keyed by date at {where_}" + (
+            f", each value at its position in {positions!r}." if positions else "."
+        )
+        constants += (
+            ("VALUE_KEY", None, ""),
+            ("VALUES_BY_POSITION_PATH", positions, "None: the date keys map to the values"),
+        )
+        yield _valued("mapping", summary, constants, size, hints, path)
         return
     keys = dict.fromkeys(key for value in inner for key in value)
     for key in keys:
@@ -153,7 +184,11 @@ def mapping(path: str, node: dict, hints: dict[str, str]) -> Iterator[Found]:
         yield _valued(
             "mapping",
             summary,
-            (*constants, ("VALUE_KEY", key, "the value's key in the object of each date")),
+            (
+                *constants,
+                ("VALUE_KEY", key, "the value's key in the object of each date"),
+                ("VALUES_BY_POSITION_PATH", None, ""),
+            ),
             size,
             hints,
             path,
@@ -162,10 +197,28 @@ def mapping(path: str, node: dict, hints: dict[str, str]) -> Iterator[Found]:
         )
 
 
+def _are_positions(values: list[Any]) -> bool:
+    numbers = [sample_number(value) for value in values]
+    return len(numbers) > 1 and sorted(numbers) == list(range(len(numbers)))  # type: ignore[arg-type]
+
+
+def _values_by_position(payload: Any, path: str, count: int) -> str | None:
+    """The `value` (or `values`) list or object of `count` numbers beside an ancestor of
+    `path`: where JSON-stat keeps the values its index points into."""
+    parts = path.split(".")
+    for depth in range(len(parts) - 1, -1, -1):
+        for key in ("value", "values"):
+            candidate = ".".join([*parts[:depth], key])
+            found = get_path(payload, candidate)
+            if isinstance(found, list | dict) and len(found) == count:
+                return candidate
+    return None
+
+
 def _keyed_by_date(node: dict) -> bool:
     dated = sum(
         is_date_value(key, by_name=False)
-        and (sample_number(value) is not None or isinstance(value, dict))
+        and (sample_number(value) is not None or isinstance(value, dict | list))
         for key, value in node.items()
     )
     return dated > 0 and dated * 2 >= len(node)

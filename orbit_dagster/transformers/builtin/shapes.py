@@ -1,14 +1,16 @@
 """Finding the series in a payload, whatever shape the API gave it.
 
-Shapes: records (a list of objects with a date field), a table (a list of rows under a header
-row, as Google Sheets and CSV exports), [time, value] pairs (Prometheus `query_range`,
-CoinGecko `market_chart`, Datadog `pointlist`, alone or one list per series), parallel lists
-(`{"timestamps": [...], "values": [...]}`), objects keyed by date (Mixpanel), and, when none
-of those is there, a snapshot: one number recorded at the time of each run.
+Shapes: records (a list of objects with a date field, or rows read by position), a table (rows
+under a header row, as Google Sheets and CSV exports, or beside a list of column names),
+[time, value] pairs (Prometheus `query_range`, CoinGecko `market_chart`, Datadog `pointlist`,
+alone or one list per series), parallel lists (`{"time": [...], "temperature": [...]}`),
+objects keyed by date (Mixpanel, Alpha Vantage), and, when none of those is there, a snapshot:
+one number recorded at the time of each run.
 
 The shapes are found by `tabular` and `sequences`. Every place in the payload is tried (objects
-up to MAX_DEPTH deep) and the series with the most entries wins; each place that has none
-says why, which is what GenerationError reports.
+up to PLACE_DEPTH deep, and the items of short lists) and every series found is returned, for
+`choice` to choose among; each place that has none says why, which is what GenerationError
+reports.
 """
 
 from collections.abc import Iterator
@@ -16,7 +18,6 @@ from typing import Any
 
 from orbit_dagster.transformers.builtin import sequences, tabular
 from orbit_dagster.transformers.builtin.fields import (
-    MAX_DEPTH,
     SAMPLE_RECORDS,
     addressable,
     field_at,
@@ -25,6 +26,7 @@ from orbit_dagster.transformers.builtin.fields import (
     record_fields,
     value_fields,
 )
+from orbit_dagster.transformers.builtin.intent import SILENT, Intent
 from orbit_dagster.transformers.builtin.series import Series, get_path, where
 from orbit_dagster.transformers.errors import GenerationError
 
@@ -32,11 +34,15 @@ from orbit_dagster.transformers.errors import GenerationError
 # [metadata, records]) or wrap one object (GraphQL's `zones: [{...}]`): its items are searched
 # as places of their own.
 ROLE_LIST_ITEMS = 3
+# GraphQL nests records deeply (`data.actor.account.nrql.results`): places are searched this
+# deep, deeper than the fields of a record (MAX_DEPTH).
+PLACE_DEPTH = 8
 
 
-def find_series(payload: Any, hints: dict[str, str]) -> list[Series]:
+def find_series(payload: Any, hints: dict[str, str], intent: Intent = SILENT) -> list[Series]:
     """Every series in the payload that the hints allow, in the order found, else the numbers
-    of a snapshot; GenerationError saying what was found when there is neither."""
+    of a snapshot; GenerationError saying what was found when there is neither. The metric's
+    `intent` names date fields and dimensions ("Merged MRs by author")."""
     if "records_path" in hints:
         found = get_path(payload, hints["records_path"])
         if not isinstance(found, list) or not found:
@@ -48,7 +54,7 @@ def find_series(payload: Any, hints: dict[str, str]) -> list[Series]:
         places = list(_places(payload, "", 0))
     found_series, reasons = [], []
     for path, node in places:
-        for series, reason in _series_at(path, node, hints):
+        for series, reason in _series_at(path, node, hints, intent, payload):
             if series is not None:
                 found_series.append(series)
             elif reason:
@@ -60,7 +66,7 @@ def _places(node: Any, path: str, depth: int) -> Iterator[tuple[str, Any]]:
     """(path, node) of the payload and of every object and list inside objects, and inside
     short lists of objects and lists."""
     yield path, node
-    if depth >= MAX_DEPTH:
+    if depth >= PLACE_DEPTH:
         return
     if isinstance(node, dict):
         children = [(key, value) for key, value in node.items() if addressable(key)]
@@ -73,30 +79,34 @@ def _places(node: Any, path: str, depth: int) -> Iterator[tuple[str, Any]]:
             yield from _places(value, f"{path}.{key}" if path else key, depth + 1)
 
 
-def _series_at(path: str, node: Any, hints: dict[str, str]) -> Iterator[tuple[Series | None, str]]:
+def _series_at(
+    path: str, node: Any, hints: dict[str, str], intent: Intent, payload: Any
+) -> Iterator[tuple[Series | None, str]]:
     """(Series, "") or (None, reason) for each series that could be at this place."""
     names_a_field = "date_path" in hints or "value_path" in hints
     if isinstance(node, list) and node:
         sample = node[:SAMPLE_RECORDS]
         header = tabular.table_header(node)
         if header is not None:
-            yield from tabular.table(path, node, header, None, hints)
+            yield from tabular.table(path, node, header, None, hints, intent)
         elif sum(isinstance(item, dict) for item in sample) * 2 >= len(sample):
-            yield from tabular.records(path, node, hints)
+            yield from tabular.records(path, node, hints, intent)
             if not names_a_field:
                 yield sequences.pairs_per_series(path, node, hints)
         elif all(isinstance(item, list) for item in sample):
-            if not names_a_field and sequences.are_pairs(sample):
+            pairs = sequences.are_pairs(sample)
+            if pairs and not names_a_field and all(len(item) == 2 for item in sample):
                 yield sequences.pairs(None, path, len(node), (), hints)
-            elif _by_position(hints):
+            elif pairs or _by_position(hints):
+                # Wider rows (OHLC candles): each position is a candidate value.
                 yield from tabular.records(path, node, hints)
             else:
                 yield None, f"the {len(node)} rows at {where(path)} have no header row"
     elif isinstance(node, dict):
         if "date_path" not in hints:
-            yield from sequences.mapping(path, node, hints)
+            yield from sequences.mapping(path, node, hints, payload)
         yield from sequences.parallel(path, node, hints)
-        yield from _table_beside_names(path, node, hints)
+        yield from _table_beside_names(path, node, hints, intent)
 
 
 def _by_position(hints: dict[str, str]) -> bool:
@@ -105,7 +115,7 @@ def _by_position(hints: dict[str, str]) -> bool:
     return bool(named) and all(path.isdigit() for path in named)
 
 
-def _table_beside_names(path: str, node: dict, hints: dict[str, str]) -> Iterator:
+def _table_beside_names(path: str, node: dict, hints: dict[str, str], intent: Intent) -> Iterator:
     """Rows beside a list of their column names (Nasdaq Data Link's `column_names` + `data`,
     pandas' split orient `columns` + `data`)."""
     lists = {key: value for key, value in node.items() if addressable(key)}

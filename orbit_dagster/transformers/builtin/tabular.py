@@ -13,19 +13,25 @@ from orbit_dagster.transformers.builtin.fields import (
     choose_date,
     date_parts,
     field_at,
+    in_list,
     is_date_value,
+    is_epoch,
     is_number_like,
     record_fields,
     value_fields,
 )
+from orbit_dagster.transformers.builtin.intent import SILENT, Intent, words_of
 from orbit_dagster.transformers.builtin.runtime import RUNTIME
 from orbit_dagster.transformers.builtin.series import Found, Series, get_path, where
 
 
-def records(path: str, items: list[Any], hints: dict[str, str]) -> Iterator[Found]:
+def records(
+    path: str, items: list[Any], hints: dict[str, str], intent: Intent = SILENT
+) -> Iterator[Found]:
     """Records of objects, or rows of a list without a header read by position ("0", "1")."""
     sample = items[:SAMPLE_RECORDS]
-    if all(isinstance(item, list) for item in sample):
+    by_position = all(isinstance(item, list) for item in sample)
+    if by_position:
         width = max(len(item) for item in sample)
         fields = [field_at(sample, str(index)) for index in range(width)]
     else:
@@ -38,11 +44,18 @@ def records(path: str, items: list[Any], hints: dict[str, str]) -> Iterator[Foun
         f"the {len(items)} records at {where(path)}",
         hints,
         lambda hint: field_at(sample, hint),
+        intent=intent,
+        dated_by_look=by_position,
     )
 
 
 def table(
-    path: str, rows: list[Any], header: list[str], header_path: str | None, hints: dict[str, str]
+    path: str,
+    rows: list[Any],
+    header: list[str],
+    header_path: str | None,
+    hints: dict[str, str],
+    intent: Intent = SILENT,
 ) -> Iterator[Found]:
     """Rows under a header row (`header_path` None) or beside a list of column names."""
     body = rows if header_path is not None else rows[1:]
@@ -61,6 +74,7 @@ def table(
         hints,
         lambda hint: by_name.get(hint, Field(hint, hint, [])),
         header_path,
+        intent,
     )
 
 
@@ -73,8 +87,15 @@ def _measured(
     hints: dict[str, str],
     hinted: Callable[[str], Field],
     header_path: str | None = None,
+    intent: Intent = SILENT,
+    dated_by_look: bool = False,
 ) -> Iterator[Found]:
-    """The series of records or a table: one per value field, and counting the records."""
+    """The series of records or a table: one per value field, and counting the records.
+
+    The metric's `intent` names the date field ("Merged MRs": `merged_at`) and the dimension
+    ("by host"); `dated_by_look` takes the first field
+    of epoch times as the date (rows read by position have no names to go by).
+    """
     listing = ", ".join(field.path for field in fields[:12]) or "none"
     # Fields are judged on a sample of at most SAMPLE_RECORDS, so they are counted against it.
     judged = min(size, SAMPLE_RECORDS)
@@ -85,11 +106,17 @@ def _measured(
             yield None, f"{what} have no dates at '{date}' (fields: {listing})"
             return
     else:
-        date = choose_date(fields, judged) or date_parts(fields, judged)
+        date = choose_date(fields, judged, intent.measure_words) or date_parts(fields, judged)
+        if date is None and dated_by_look:
+            date = next((f.path for f in fields if f.values and all(map(is_epoch, f.values))), None)
         if date is None:
             yield None, f"{what} have no date-like field (fields: {listing})"
             return
-    group_by = hints.get("group_by")
+    if size == 1 and isinstance(date, str) and in_list(date):
+        # One object holding a dated list (GraphQL's `zones: [{...}]`) wraps the records.
+        yield None, f"{what} hold their dates in a list at '{date}'"
+        return
+    group_by = hints.get("group_by") or split_field(fields, intent)
     if group_by is not None and not hinted(group_by).values:
         yield None, f"{what} have no field '{group_by}' to group by (fields: {listing})"
         return
@@ -104,6 +131,9 @@ def _measured(
         values = [(hints["value_path"], (0, 0))]
     else:
         values = value_fields(fields, judged, excluded, text_is_plain=shape == "table")
+        if dated_by_look:
+            # Positions have no names: only the metric's words or a hint can pick one.
+            values = [(value, (2, 0)) for value, _ in values]
     build = _Builder(shape, path, what, date, [group_by] if group_by else [], size, header_path)
     if shape == "table" and len(values) > 1 and "value_path" not in hints:
         # Every numeric column, one series each: what a sheet of several columns shows.
@@ -122,6 +152,17 @@ def _measured(
                 f"(fields: {listing}); give value_path"
             ),
         )
+
+
+def split_field(fields: list[Field], intent: Intent) -> str | None:
+    """The text field whose name is a word the metric is split by ("by instance":
+    `metric.instance`)."""
+    for field in fields:
+        words = set(words_of(field.path.rsplit(".", 1)[-1]))
+        texts = field.values and all(isinstance(value, str) for value in field.values)
+        if texts and words & set(intent.by_words):
+            return field.path
+    return None
 
 
 def by_column(fields: list[Field], column: str) -> list[Any]:
