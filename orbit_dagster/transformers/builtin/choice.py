@@ -50,6 +50,7 @@ class Candidate:
     series: Series
     score: float
     reason: str
+    first_word: int = 99  # the earliest measure word it matches (see `Match.first_word`)
 
     def hint(self) -> str:
         """The metric config that selects this candidate: `value_path=..., records_path=...`."""
@@ -94,6 +95,7 @@ def choose(
         key=lambda c: (
             best - c.score >= CLOSE_SCORES,
             -c.score if best - c.score >= CLOSE_SCORES else 0,
+            c.first_word,
             -c.series.size,
             c.series.standing,
             -c.score,
@@ -122,6 +124,7 @@ def _candidate(
     `events_at` says of each place of records whether they are events (see `_are_events`)."""
     reasons = []
     events = events_at.get(series.place, False)
+    match = Match(0.0, ())
     if series.counts:
         asks_count = intent.aggregation == "count" or intent.granularity is not None
         score = COUNT_SCORE if events and asks_count else 0.0
@@ -156,7 +159,8 @@ def _candidate(
     )
     if not reasons:
         reasons.append(_plain_standing(series))
-    return Candidate(series, round(score, 3), "; ".join(reasons))
+    first_word = 99 if series.counts or match.first_word is None else match.first_word
+    return Candidate(series, round(score, 3), "; ".join(reasons), first_word)
 
 
 def _match(series: Series, intent: Intent) -> Match:
@@ -165,8 +169,10 @@ def _match(series: Series, intent: Intent) -> Match:
     columns = dict((name, value) for name, value, _ in series.constants).get("VALUE_COLUMNS")
     if series.measure is None and columns and len(columns) > 1:
         matches = [match_field(column, intent) for column in columns]
-        named = [match for match in matches if match.score > 0]
-        if len(named) < 2:
+        named = sorted((match for match in matches if match.score > 0), key=lambda m: -m.score)
+        # Only when the name names several columns alike ("Signups and revenue"), not when
+        # one column stands out ("Subscribers gained" over subscribersLost).
+        if len(named) < 2 or named[0].score - named[1].score >= CLOSE_SCORES:
             return Match(0.0, ())
         words = tuple(word for match in named for word in match.matched)
         return Match(max(match.score for match in named) + CLOSE_SCORES, words)
@@ -249,6 +255,7 @@ def _distinct(payload: Any, ranked: list[Candidate]) -> list[Candidate]:
 def _too_close(first: Candidate, second: Candidate) -> bool:
     return (
         abs(first.score - second.score) < CLOSE_SCORES
+        and first.first_word == second.first_word
         and first.series.size == second.series.size
         and first.series.standing == second.series.standing
     )

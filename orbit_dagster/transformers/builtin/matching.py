@@ -2,8 +2,8 @@
 units, less for fields that look like identifiers or times.
 
 `match_field("sum.pageViews", intent)` scores 1 per measure word found among the path's words
-(0.6 through a synonym, half for a modifier such as "max"), plus up to 0.5 for how much of
-the field's own name the words explain, so `temperature_2m_max` beats
+(0.6 through a synonym or an abbreviation, half for a modifier such as "max"), plus up to 0.5
+for how much of the field's own name the words explain, so `temperature_2m_max` beats
 `apparent_temperature_max` for "max temperature".
 """
 
@@ -52,8 +52,8 @@ UNIT_WORDS = frozenset(
 )
 # Words that mark a number as an identifier, a position or a time rather than a measure.
 IDENTIFIER_WORDS = frozenset(
-    "id ids uuid pk key index idx number no page pages offset limit per cursor year month "
-    "week day hour minute second timestamp ts epoch time date version revision rank".split()
+    "id ids uuid pk key index idx number no page pages offset limit per cursor timestamp ts "
+    "epoch time date version revision rank".split()
 )
 # Field names that say nothing of what is measured, so their parents name it.
 GENERIC_WORDS = frozenset("value values val count sum avg mean total amount number v y".split())
@@ -68,6 +68,9 @@ class Match:
 
     score: float
     matched: tuple[str, ...]
+    # The earliest measure word matched: English puts the specific word first, so between
+    # equal scores "unanswered" beats "questions" in "Unanswered questions".
+    first_word: int | None = None
 
     def describe(self) -> str:
         return f"matches {', '.join(self.matched)}" if self.matched else "matches no word"
@@ -88,13 +91,15 @@ def match_field(path: str, intent: Intent) -> Match:
     if not field_words or not intent.measure_words:
         return Match(0.0, ())
     score, matched, explained = 0.0, [], set()
-    for measure in intent.measure_words:
+    first = None
+    for order, measure in enumerate(intent.measure_words):
         weight = MODIFIER_WEIGHT if measure in intent.modifiers else 1.0
         word = _singular(measure)
         if word in field_words:
             score += weight
             matched.append(measure)
             explained.add(word)
+            first = order if first is None else first
             continue
         related = {_singular(other) for other in SYNONYMS.get(measure, ())} & field_words
         related |= {other for other in field_words if _abbreviates(other, word)}
@@ -102,6 +107,7 @@ def match_field(path: str, intent: Intent) -> Match:
             score += weight * SYNONYM_WEIGHT
             matched.append(f"{measure}~{min(related)}")
             explained |= related
+            first = order if first is None else first
     if not matched or not (explained & own_name or own_name <= GENERIC_WORDS):
         return Match(0.0, ())
     # How much of the field's own name (its parents' when it is generic) the words explain,
@@ -114,7 +120,7 @@ def match_field(path: str, intent: Intent) -> Match:
     }
     if own:
         score += COVERAGE_WEIGHT * len(own & explained) / len(own)
-    return Match(round(score, 3), tuple(matched))
+    return Match(round(score, 3), tuple(matched), first)
 
 
 def looks_like_identifier(path: str) -> bool:

@@ -19,6 +19,7 @@ RFC_2822_FORMATS = ("%a, %d %b %Y %H:%M:%S %z", "%d %b %Y %H:%M:%S %z", "%a, %d 
 # Periods named rather than dated, read as their first day: a year "2021", a quarter "2021-Q3"
 # or "2021Q3", a month "2021-03" or "2021M03" (Eurostat), "Mar 2021" or "March 2021".
 YEAR = re.compile(r"(\d{4})$")
+HOUR_STAMP = re.compile(r"(19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])$")
 QUARTER = re.compile(r"(\d{4})-?Q([1-4])$", re.I)
 MONTH = re.compile(r"(\d{4})(?:-|M)(\d{1,2})$")
 NAMED_MONTH = re.compile(r"([A-Za-z]{3,9})\.? (\d{4})$")
@@ -52,6 +53,9 @@ def parse_date(raw):
         return None
     if isinstance(raw, str):
         text = raw.strip()
+        if HOUR_STAMP.match(text):
+            # "2026100100": Wikimedia's YYYYMMDDHH, not epoch seconds (those reach 19... in 2030).
+            return datetime.datetime.strptime(text, "%Y%m%d%H").replace(tzinfo=datetime.UTC)
         if text.isdigit() and len(text) in (10, 13, 16, 19):
             # Epoch seconds or milliseconds as text; micro- and nanoseconds (Loki) to seconds.
             return parse_date(int(text) // 10 ** max(len(text) - 13, 0))

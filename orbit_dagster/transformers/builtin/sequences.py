@@ -8,6 +8,7 @@ from typing import Any
 
 from orbit_dagster.transformers.builtin.fields import (
     GENERIC_VALUE_NAMES,
+    MAX_DEPTH,
     SAMPLE_RECORDS,
     addressable,
     distinguishing_labels,
@@ -93,19 +94,21 @@ def pairs(
 
 
 def parallel(path: str, node: dict, hints: dict[str, str]) -> Iterator[Found]:
-    """Lists of the same length in one object: times, and one series per list of values
-    (Open-Meteo's `daily.time` beside `temperature_2m_max`, `precipitation_sum`, ...)."""
-    lists = {
-        f"{path}.{key}" if path else key: value
-        for key, value in node.items()
-        if addressable(key)
-        and isinstance(value, list)
-        and len(value) >= 2
-        and not any(isinstance(item, dict | list) for item in value)
-    }
+    """A list of times in an object and lists of values of the same length beside it or below
+    it: one series per list of values (Open-Meteo's `daily.time` beside `temperature_2m_max`;
+    Yahoo's `timestamp` above `indicators.quote.0.close`; Amplitude's `xValues` beside
+    `series.0`)."""
+    lists = dict(_scalar_lists(node, f"{path}." if path else "", 0))
     dates = hints.get("date_path")
     if dates is None:
-        dates = next((p for p, items in lists.items() if all(map(_listed_date, items))), None)
+        dates = next(
+            (
+                p
+                for p, items in lists.items()
+                if "." not in p[len(path) + 1 if path else 0 :] and all(map(_listed_date, items))
+            ),
+            None,
+        )
     if dates not in lists:
         return
     size = len(lists[dates])
@@ -115,7 +118,7 @@ def parallel(path: str, node: dict, hints: dict[str, str]) -> Iterator[Found]:
         if found != dates
         and len(items) == size
         and mostly_numeric([item for item in items if item is not None], size)
-        and not is_identifier_name(found.rsplit(".", 1)[-1])
+        and not is_identifier_name(_own_name(found))
         and found == hints.get("value_path", found)
     ]
     if not numeric:
@@ -123,7 +126,33 @@ def parallel(path: str, node: dict, hints: dict[str, str]) -> Iterator[Found]:
     for values in numeric:
         summary = f"Reads the dates at {dates!r} and the values at {values!r}, in step."
         constants = (("DATES_PATH", dates, ""), ("VALUES_PATH", values, ""))
-        yield _valued("parallel", summary, constants, size, hints, path, values, _standing(values))
+        yield _valued(
+            "parallel", summary, constants, size, hints, path, values, _standing(_own_name(values))
+        )
+
+
+def _scalar_lists(node: Any, prefix: str, depth: int) -> Iterator[tuple[str, list[Any]]]:
+    """(path, list) of the lists of at least two scalars in `node`, through objects and lists
+    of one (Yahoo's `quote: [{...}]`), up to MAX_DEPTH deep."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        key = str(key)
+        if not key.isdigit() and not addressable(key):
+            continue
+        if (
+            isinstance(value, list)
+            and len(value) >= 2
+            and not any(isinstance(item, dict | list) for item in value)
+        ):
+            yield prefix + key, value
+        elif depth < MAX_DEPTH and (
+            isinstance(value, dict) or (isinstance(value, list) and len(value) == 1)
+        ):
+            yield from _scalar_lists(value, f"{prefix}{key}.", depth + 1)
+
+
+def _own_name(path: str) -> str:
+    return next((part for part in reversed(path.split(".")) if not part.isdigit()), path)
 
 
 def _listed_date(value: Any) -> bool:

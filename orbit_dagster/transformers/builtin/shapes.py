@@ -136,11 +136,12 @@ def _table_beside_names(path: str, node: dict, hints: dict[str, str], intent: In
 
 def _snapshots(payload: Any, hints: dict[str, str], reasons: list[str]) -> list[Series]:
     """The numbers that could be recorded at each run, from an object with no dated series."""
-    # A number inside a list is one of many, not the payload's current value.
+    # A number inside a list is one of many, not the payload's current value, unless the
+    # list holds just one object (Stack Exchange wraps its one `info` object in `items`).
     fields = [
         field
         for field in (record_fields([payload]) if isinstance(payload, dict) else [])
-        if not in_list(field.path)
+        if not in_list(field.path) or _only_items(payload, field.path)
     ]
     if "value_path" in hints:
         found = field_at([payload], hints["value_path"]).values
@@ -176,6 +177,16 @@ def _snapshots(payload: Any, hints: dict[str, str], reasons: list[str]) -> list[
         )
         for path, standing in numbers
     ]
+
+
+def _only_items(payload: Any, path: str) -> bool:
+    """Whether every list that `path` goes through holds one item."""
+    parts = path.split(".")
+    return all(
+        len(get_path(payload, ".".join(parts[:index]))) == 1
+        for index, part in enumerate(parts)
+        if part.isdigit()
+    )
 
 
 # -- describing what was found --------------------------------------------------------------
