@@ -180,10 +180,11 @@ def _snapshots(payload: Any, hints: dict[str, str], reasons: list[str]) -> list[
 
 
 def _only_items(payload: Any, path: str) -> bool:
-    """Whether every list that `path` goes through holds one item."""
+    """Whether every list that `path` goes through holds just one object."""
     parts = path.split(".")
     return all(
         len(get_path(payload, ".".join(parts[:index]))) == 1
+        and isinstance(get_path(payload, ".".join(parts[: index + 1])), dict)
         for index, part in enumerate(parts)
         if part.isdigit()
     )
