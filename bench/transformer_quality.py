@@ -79,11 +79,21 @@ def compare(
             moment = dt.datetime.fromisoformat(points[index]["date"])
             if started <= moment <= dt.datetime.now(dt.UTC):
                 point["date"] = points[index]["date"]
+    dates = [point["date"] for point in points]
+    if dates != sorted(dates):
+        return "WRONG", "points are not in time order"
+    points, expected = canonical(points), canonical(expected)
     if points == expected and skipped == case["skipped"]:
         return "right", ""
     if relabel and series_of(points) == series_of(expected) and skipped == case["skipped"]:
         return "right", "same series, dimensions named differently"
     return "WRONG", difference(expected, points, case["skipped"], skipped)
+
+
+def canonical(points: list[dict]) -> list[dict]:
+    """Time order, and the series of one time by their dimensions (the generator may order
+    dimension fields otherwise)."""
+    return sorted(points, key=lambda p: (p["date"], sorted((p["dimensions"] or {}).items())))
 
 
 def series_of(points: list[dict]) -> list[list[tuple[str, float]]]:
