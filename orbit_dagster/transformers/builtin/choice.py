@@ -14,6 +14,8 @@ from orbit_dagster.transformers.builtin.intent import Intent, words_of
 from orbit_dagster.transformers.builtin.matching import UNIT_WORDS, Match, match_field
 from orbit_dagster.transformers.builtin.render import render_ingestion
 from orbit_dagster.transformers.builtin.series import Series
+from orbit_dagster.transformers.builtin.shapes import PLACE_DEPTH, ROLE_LIST_ITEMS
+from orbit_dagster.transformers.builtin.tabular import column_names
 from orbit_dagster.transformers.errors import GenerationError
 
 # Scores closer than this do not tell two candidates apart.
@@ -36,6 +38,8 @@ AVERAGED_WORDS = frozenset(
 )
 LAST_WORDS = frozenset("close closing price balance stars followers supply cap".split())
 SHOWN_CANDIDATES = 6
+# Words of a list's key that say nothing of which list of names goes with it.
+NAMELESS_WORDS = frozenset("value values data rows row names name headers header f v".split())
 # A field named only these words holds the count of records in its row (`doc_count`, `n`).
 COUNT_WORDS = frozenset({"count", "counts", "n", "cnt"})
 RECORD_WORDS = frozenset(
@@ -59,6 +63,8 @@ class Candidate:
     def describe(self) -> str:
         series = self.series
         what = series.measure or ("counting records" if series.counts else series.place or "")
+        if series.measure_name is not None:
+            what += f" ({series.measure_name})"
         return f"{what or 'the payload'} ({series.shape} at {series.place or 'top level'})"
 
 
@@ -82,10 +88,21 @@ def choose(
         for series in found
         if series.counts
     }
-    candidates = [_candidate(payload, series, intent, hints, events) for series in found]
+    names = _name_lists(payload)
+    found = [_named(series, names) for series in found]
+    # A name that names a field asks for that field per period, not for a count of records.
+    asks_count = intent.aggregation == "count" or (
+        intent.granularity is not None
+        and intent.aggregation is None
+        and not any(_match(series, intent).score for series in found if not series.counts)
+    )
+    candidates = [
+        _candidate(payload, series, intent, hints, events, asks_count) for series in found
+    ]
     eligible = [c for c in candidates if c.score > 0 or c.series.standing[0] < 2]
     if not eligible:
-        eligible = candidates  # only the name could have picked: say so in the refusal
+        # Only the name could have picked: the one number there is, else a refusal.
+        eligible = [c for c in candidates if c.series.standing[0] < 9] or candidates
         if len(eligible) > 1:
             raise _refusal(name, eligible, "nothing in the name matches any of them")
     # Scores within CLOSE_SCORES of the best say the same; size and structure decide those.
@@ -119,14 +136,15 @@ def _candidate(
     intent: Intent,
     hints: dict[str, str],
     events_at: dict[str, bool],
+    asks_count: bool,
 ) -> Candidate:
     """The series with aggregation and granularity settled, scored against the intent.
-    `events_at` says of each place of records whether they are events (see `_are_events`)."""
+    `events_at` says of each place of records whether they are events (see `_are_events`);
+    `asks_count` whether the metric asks for a count of records (or of a count field)."""
     reasons = []
     events = events_at.get(series.place, False)
     match = Match(0.0, ())
     if series.counts:
-        asks_count = intent.aggregation == "count" or intent.granularity is not None
         score = COUNT_SCORE if events and asks_count else 0.0
         if score:
             reasons.append("the name asks for a count or a rate per period of events")
@@ -134,6 +152,10 @@ def _candidate(
             # Counting rows that are already one per period would give 1 for each.
             series = replace(series, standing=(9, 0))
             reasons.append("the records are one per period: counting them would give 1s")
+        elif intent.aggregation not in (None, "count"):
+            # "Average order value" asks for a number of each record, not how many there are.
+            series = replace(series, standing=(9, 0))
+            reasons.append(f"the name asks for the {intent.aggregation} of a number")
         # Counted lists (objects keyed by date) give their lengths: those add up.
         aggregation = "sum" if series.shape == "mapping" else "count"
         granularity = intent.granularity or "day"
@@ -147,7 +169,7 @@ def _candidate(
         ):
             score += PERIOD_BONUS
             reasons.append(f"named for the {intent.granularity}")
-        if not events and _counts_per_period(series, intent):
+        if not events and asks_count and _counts_per_period(series):
             score = max(score, COUNT_SCORE)
             reasons.append("a count per period, and the name asks for a count")
         aggregation = series.aggregation or _measured_aggregation(series, intent)
@@ -161,6 +183,51 @@ def _candidate(
         reasons.append(_plain_standing(series))
     first_word = 99 if series.counts or match.first_word is None else match.first_word
     return Candidate(series, round(score, 3), "; ".join(reasons), first_word)
+
+
+def _name_lists(payload: Any) -> list[tuple[str, list[str]]]:
+    """(path, names) of every list of column or metric names in the payload (GA4's
+    `metricHeaders`, BigQuery's `schema.fields`, Plausible's `query.metrics`)."""
+    found = []
+    stack: list[tuple[str, Any]] = [("", payload)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, list) and (names := column_names(node)) is not None:
+            found.append((path, names))
+            continue
+        items = node.items() if isinstance(node, dict) else []
+        if isinstance(node, list) and len(node) <= ROLE_LIST_ITEMS:
+            items = ((str(index), item) for index, item in enumerate(node))
+        for key, value in items:
+            if isinstance(value, dict | list) and path.count(".") < PLACE_DEPTH:
+                stack.append((f"{path}.{key}" if path else str(key), value))
+    return sorted(found)
+
+
+def _named(series: Series, names: list[tuple[str, list[str]]]) -> Series:
+    """The series with the name that a list of names gives its value, when the value is read
+    by position (`metricValues.1.value` is the second of `metricHeaders`: "sessions").
+
+    The list of names is the one whose key shares a word with the list of values, else the
+    only one of the right length."""
+    parts = (series.measure or "").split(".")
+    positions = [index for index, part in enumerate(parts) if part.isdigit()]
+    if series.shape not in ("records", "table") or not positions or not names:
+        return series
+    index = positions[-1]
+    if not set(words_of(".".join(parts[index + 1 :]))) <= NAMELESS_WORDS:
+        return series  # the value has a name of its own (`zones.0.sum.requests`)
+    owner = parts[index - 1] if index else series.place.rsplit(".", 1)[-1]
+    key_words = set(words_of(owner)) - NAMELESS_WORDS
+    position = int(parts[index])
+    fitting = [(path, found) for path, found in names if len(found) > position]
+    alike = [
+        found
+        for path, found in fitting
+        if key_words & (set(words_of(path.rsplit(".", 1)[-1])) - NAMELESS_WORDS)
+    ]
+    chosen = alike[0] if len(alike) == 1 else fitting[0][1] if len(fitting) == 1 else None
+    return series if chosen is None else replace(series, measure_name=chosen[position])
 
 
 def _match(series: Series, intent: Intent) -> Match:
@@ -182,17 +249,17 @@ def _match(series: Series, intent: Intent) -> Match:
 def _matched_path(series: Series) -> str:
     # A field is judged by its own name, and its place when that name is generic (Umami's
     # `sessions` of `{x, y}`); a series without a field (pairs) by where it is.
+    if series.measure_name is not None:
+        return series.measure_name
     if series.measure is None:
         return series.place
     return f"{series.place}.{series.measure}" if series.place else series.measure
 
 
-def _counts_per_period(series: Series, intent: Intent) -> bool:
-    """A field holding the count of records per period (Elasticsearch's `doc_count`), when
-    the name asks for a count and rows are one per period."""
+def _counts_per_period(series: Series) -> bool:
+    """A field holding the count of records in its row (Elasticsearch's `doc_count`)."""
     words = set(words_of((series.measure or "").rsplit(".", 1)[-1]))
-    asks_count = intent.aggregation == "count" or intent.granularity is not None
-    return asks_count and bool(words & COUNT_WORDS) and words <= COUNT_WORDS | RECORD_WORDS
+    return bool(words & COUNT_WORDS) and words <= COUNT_WORDS | RECORD_WORDS
 
 
 def _measured_aggregation(series: Series, intent: Intent) -> str:

@@ -207,7 +207,9 @@ def value_fields(
         if rank is None and not nested:
             rank = _suffix_rank(field.name)
         if rank is not None:
-            standing = (0, rank + len(GENERIC_VALUE_NAMES) * 2 * in_list(field.path))
+            # In a list (`line_items.0.quantity`) a number is one of many: only a name or the
+            # lack of any other number makes it the value.
+            standing = (2, rank) if in_list(field.path) else (0, rank)
         elif is_identifier_name(field.name) or looks_like_identifier(field.path):
             continue
         elif not nested and (

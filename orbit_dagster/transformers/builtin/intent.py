@@ -22,7 +22,10 @@ AGGREGATION_PHRASES = (
     ("avg", r"\baverage\b|\bavg\b|\bmean\b"),
     ("max", r"\bmax(imum)?\b|\bpeak\b|\bhighest\b|\bstrongest\b|\blargest\b|\bbiggest\b"),
     ("min", r"\bmin(imum)?\b|\blowest\b"),
-    ("last", r"\blatest\b|\bcurrent\b|\bclose\b|\bclosing\b"),
+    (
+        "last",
+        r"\blatest\b|\bcurrent\b|\bclose\b|\bclosing\b|\blast\b(?! (day|week|month|year|hour))",
+    ),
     ("sum", r"\btotal\b|\bsum\b|\bnet\b|\bgross\b"),
 )
 # Words that only frame the metric; they name neither a field nor a period.
@@ -91,9 +94,20 @@ def read_intent(name: str, description: str = "", template: str = "") -> Intent:
 
 
 def split_words(text: str) -> tuple[str, ...]:
-    """The words after "by" or "per" that name a field rather than a period ("by host")."""
-    found = re.findall(r"\b(?:by|per|for each)\s+([a-z][a-z0-9]*)", " ".join(words_of(text)))
-    return tuple(word for word in found if word not in FRAMING_WORDS)
+    """The words after "by" or "per" that name fields rather than a period ("by host", "by
+    status code and instance"), up to the next framing word."""
+    words = words_of(text)
+    split: list[str] = []
+    for index, word in enumerate(words):
+        if word not in ("by", "per", "each"):
+            continue
+        for following in words[index + 1 :]:
+            if following in ("and", "or"):
+                continue
+            if following in FRAMING_WORDS:
+                break
+            split.append(following)
+    return tuple(dict.fromkeys(split))
 
 
 def measure_words(text: str) -> tuple[str, ...]:

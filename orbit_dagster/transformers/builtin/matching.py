@@ -83,7 +83,8 @@ def match_field(path: str, intent: Intent) -> Match:
     only add to a match (`sum.requests` and `temperature.max` match, `commit.comment_count` is
     no "commits").
     """
-    parts = path.split(".")
+    # Positions in lists name nothing: `values.0.value` is judged with what holds `values`.
+    parts = [part for part in path.split(".") if not part.isdigit()] or [path]
     vocabulary = {_singular(word) for word in intent.measure_words}
     words = _split_compounds(words_of(".".join(parts[-3:])), vocabulary)
     own_name = set(_split_compounds(words_of(parts[-1]), vocabulary))

@@ -22,6 +22,7 @@ class Series:
     size: int  # entries in the sample
     place: str = ""  # the path of the list or object holding the series
     measure: str | None = None  # the value's path, column or key; None: counted or all columns
+    measure_name: str | None = None  # what a list of names calls a value read by position
     # How plainly the structure alone makes this the series, lower first: (0, n) a value with
     # a generic name ("value", "count"), (1, 0) a top-level number, (1, 1) counting records,
     # (2, 0) a number only the metric's name can pick (nested, or one of a list).

@@ -46,6 +46,7 @@ def records(
         lambda hint: field_at(sample, hint),
         intent=intent,
         dated_by_look=by_position,
+        sample=sample,
     )
 
 
@@ -89,11 +90,13 @@ def _measured(
     header_path: str | None = None,
     intent: Intent = SILENT,
     dated_by_look: bool = False,
+    sample: list[Any] | None = None,
 ) -> Iterator[Found]:
     """The series of records or a table: one per value field, and counting the records.
 
     The metric's `intent` names the date field ("Merged MRs": `merged_at`) and the dimension
-    ("by host"); `dated_by_look` takes the first field
+    ("by host"); `sample` are the records the fields were read from; `dated_by_look` takes the
+    first field
     of epoch times as the date (rows read by position have no names to go by).
     """
     listing = ", ".join(field.path for field in fields[:12]) or "none"
@@ -112,8 +115,14 @@ def _measured(
         if date is None:
             yield None, f"{what} have no date-like field (fields: {listing})"
             return
-    if size == 1 and isinstance(date, str) and in_list(date):
-        # One object holding a dated list (GraphQL's `zones: [{...}]`) wraps the records.
+    if (
+        isinstance(date, str)
+        and not dated_by_look
+        and in_list(date)
+        and (size == 1 or not _dated_once(sample or [], date))
+    ):
+        # One object holding a dated list (GraphQL's `zones: [{...}]`) wraps records, and
+        # objects holding many times (InfluxDB's `values` rows) are series, not records.
         yield None, f"{what} hold their dates in a list at '{date}'"
         return
     group_by = hints.get("group_by") or split_field(fields, intent)
@@ -134,6 +143,10 @@ def _measured(
         if dated_by_look:
             # Positions have no names: only the metric's words or a hint can pick one.
             values = [(value, (2, 0)) for value, _ in values]
+        if isinstance(date, str) and date.endswith(".0"):
+            # A [time, value] pair in each record (Prometheus's instant `value`).
+            paired = date[:-1] + "1"
+            values = [(v, (0, 0) if v == paired else standing) for v, standing in values]
     build = _Builder(shape, path, what, date, [group_by] if group_by else [], size, header_path)
     if shape == "table" and len(values) > 1 and "value_path" not in hints:
         # Every numeric column, one series each: what a sheet of several columns shows.
@@ -154,13 +167,36 @@ def _measured(
         )
 
 
+def _dated_once(records: list[Any], date: str) -> bool:
+    """Whether each record has one date at `date`: the lists on the way hold objects (GA4's
+    `dimensionValues`), one scalar (Search Console's `keys`) or a [time, value] pair
+    (Prometheus's instant `value`)."""
+    parts = date.split(".")
+    for index, part in enumerate(parts):
+        if not part.isdigit():
+            continue
+        for record in records:
+            found = get_path(record, ".".join(parts[:index]))
+            if not isinstance(found, list):
+                continue
+            pair = (
+                len(found) in (1, 2)
+                and not any(isinstance(item, list | dict) for item in found)
+                and not is_epoch(found[-1] if len(found) == 2 else None)
+            )
+            if not pair and not all(isinstance(item, dict) for item in found):
+                return False
+    return True
+
+
 def split_field(fields: list[Field], intent: Intent) -> str | None:
-    """The text field whose name is a word the metric is split by ("by instance":
+    """The text field whose name starts with a word the metric is split by ("by instance":
     `metric.instance`)."""
     for field in fields:
-        words = set(words_of(field.path.rsplit(".", 1)[-1]))
+        words = words_of(field.path.rsplit(".", 1)[-1])
         texts = field.values and all(isinstance(value, str) for value in field.values)
-        if texts and words & set(intent.by_words):
+        # A prefix is enough: "by country" is `countryiso3code` (World Bank).
+        if texts and any(w.startswith(by) for w in words for by in intent.by_words):
             return field.path
     return None
 
