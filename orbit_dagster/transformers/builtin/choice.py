@@ -119,8 +119,10 @@ def choose(
             candidates.index(c),
         ),
     )
-    chosen, rest = ranked[0], _distinct(payload, ranked)
-    if rest and _too_close(chosen, rest[0]):
+    # The others are runners-up too, after those in the running: their hints still help.
+    others = [c for c in candidates if c not in eligible and c.series.standing[0] < 9]
+    chosen, rest = ranked[0], _distinct(payload, ranked + others)
+    if rest and rest[0] in eligible and _too_close(chosen, rest[0]):
         why = (
             "the name matches none of them"
             if chosen.score == 0
