@@ -168,7 +168,10 @@ def mapping(path: str, node: dict, hints: dict[str, str], payload: Any) -> Itera
         series_dimension, size, by_date = None, len(node), node
         if any(isinstance(value, list) for value in node.values()):
             size = sum(len(value) for value in node.values() if isinstance(value, list))
-    elif node and all(isinstance(inner, dict) and _keyed_by_date(inner) for inner in node.values()):
+    elif len(node) > 1 and all(
+        isinstance(inner, dict) and _keyed_by_date(inner) for inner in node.values()
+    ):
+        # One series per key; a single key is found as a place of its own.
         series_dimension = "series"
         size = sum(len(inner) for inner in node.values())
         by_date = next(iter(node.values()))
@@ -273,7 +276,7 @@ def _valued(
     """A series of measured values (the chooser settles aggregation and granularity)."""
     if "group_by" in hints and not groupable:
         return None, f"a series of {shape} has no field '{hints['group_by']}' to group by"
-    selects = [("records_path", place)] if place and shape == "pairs" else []
+    selects = [("records_path", place)] if place and shape in ("pairs", "mapping") else []
     if measure is not None:
         selects.append(("value_path", measure))
     return Series(

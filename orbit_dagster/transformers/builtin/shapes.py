@@ -45,9 +45,10 @@ def find_series(payload: Any, hints: dict[str, str], intent: Intent = SILENT) ->
     `intent` names date fields and dimensions ("Merged MRs by author")."""
     if "records_path" in hints:
         found = get_path(payload, hints["records_path"])
-        if not isinstance(found, list) or not found:
+        if not isinstance(found, list | dict) or not found:
             raise GenerationError(
                 f"hint records_path '{hints['records_path']}' does not lead to a non-empty list"
+                " or object"
             )
         places = [(hints["records_path"], found)]
     else:
