@@ -114,6 +114,7 @@ def choose(
             -c.score if best - c.score >= CLOSE_SCORES else 0,
             c.first_word,
             -c.series.size,
+            _joined(c.series),
             c.series.standing,
             -c.score,
             candidates.index(c),
@@ -321,11 +322,18 @@ def _distinct(payload: Any, ranked: list[Candidate]) -> list[Candidate]:
     return rest
 
 
+def _joined(series: Series) -> bool:
+    """Whether the series joins the lists of several groups (`result.*.values`): the groups'
+    labels are lost, so a labelled reading of the same entries goes first."""
+    return "*" in series.place.split(".")
+
+
 def _too_close(first: Candidate, second: Candidate) -> bool:
     return (
         abs(first.score - second.score) < CLOSE_SCORES
         and first.first_word == second.first_word
         and first.series.size == second.series.size
+        and _joined(first.series) == _joined(second.series)
         and first.series.standing == second.series.standing
     )
 

@@ -264,6 +264,14 @@ def is_date_value(value: Any, *, by_name: bool) -> bool:
     return False
 
 
+def is_listed_time(value: Any) -> bool:
+    """A time in a list of times or a [time, value] pair: an epoch number, epoch digits as
+    text (Loki's nanoseconds) or a date by its look."""
+    if isinstance(value, str) and value.isdigit():
+        return len(value) in (10, 13, 16, 19) and is_date_value(int(value[:10]), by_name=True)
+    return is_epoch(value) or is_date_value(value, by_name=False)
+
+
 def is_epoch(value: Any) -> bool:
     """A number that can only be an epoch time (used where no field name vouches for it)."""
     return is_date_value(value, by_name=True) and not isinstance(value, str)

@@ -50,7 +50,7 @@ def entries(payload):
     for series in every_series:
         dimensions = dimensions_of(series)
         for pair in as_list(get_path(series, PAIRS_PATH)):
-            yield get_path(pair, "0"), get_path(pair, "1"), dimensions
+            yield get_path(pair, "0"), 1 if COUNT_PAIRS else get_path(pair, "1"), dimensions
 ''',
     "parallel": '''
 

@@ -28,10 +28,16 @@ MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "o
 
 def get_path(data, path):
     """The value at a dotted path such as "commit.author.date" or "rows.0.value" (a number
-    indexes a list); None where it is missing."""
+    indexes a list, "*" every item of a list); None where it is missing."""
     if not path:
         return data
-    for key in path.split("."):
+    keys = path.split(".")
+    for index, key in enumerate(keys):
+        if key == "*":
+            # Every item of a list down the rest of the path, lists found joined into one.
+            rest = ".".join(keys[index + 1 :])
+            found = [get_path(item, rest) for item in as_list(data)]
+            return [value for item in found for value in as_list(item)]
         if isinstance(data, dict):
             data = data.get(key)
         elif isinstance(data, list) and key.isdigit() and int(key) < len(data):

@@ -14,8 +14,8 @@ from orbit_dagster.transformers.builtin.fields import (
     distinguishing_labels,
     field_at,
     is_date_value,
-    is_epoch,
     is_identifier_name,
+    is_listed_time,
     mostly_numeric,
     rank_of,
     record_fields,
@@ -33,26 +33,36 @@ from orbit_dagster.transformers.builtin.series import (
 
 def are_pairs(items: list[Any]) -> bool:
     """Mostly [time, number, ...] lists (a time is an epoch number or ISO text)."""
-    pairs = sum(
+    return _mostly(items, lambda second: sample_number(second) is not None)
+
+
+def are_timed_texts(items: list[Any]) -> bool:
+    """Mostly [time, text] lists: events, such as Loki's log lines, to count."""
+    return _mostly(items, lambda second: isinstance(second, str) and sample_number(second) is None)
+
+
+def _mostly(items: list[Any], second_fits: Any) -> bool:
+    fitting = sum(
         isinstance(item, list)
         and len(item) >= 2
-        and (is_epoch(item[0]) or is_date_value(item[0], by_name=False))
-        and sample_number(item[1]) is not None
+        and is_listed_time(item[0])
+        and second_fits(item[1])
         for item in items
     )
-    return pairs > 0 and pairs * 2 >= len(items)
+    return fitting > 0 and fitting * 2 >= len(items)
 
 
 def pairs_per_series(path: str, items: list[Any], hints: dict[str, str]) -> Found:
     """Series objects that each hold a list of pairs (Prometheus `values`, Datadog
     `pointlist`), labelled by the text fields that tell them apart."""
     sample = [item for item in items[:SAMPLE_RECORDS] if isinstance(item, dict)]
-    keys = [
-        key
+    kinds = {
+        key: are_pairs(found) or ("counted" if are_timed_texts(found) else False)
         for key in dict.fromkeys(key for item in sample for key in item)
         if addressable(key)
-        and are_pairs([pair for item in sample for pair in as_list(item.get(key))])
-    ]
+        for found in [[pair for item in sample for pair in as_list(item.get(key))]]
+    }
+    keys = [key for key, kind in kinds.items() if kind]
     if not keys:
         return None, ""
     size = sum(len(as_list(item.get(keys[0]))) for item in items if isinstance(item, dict))
@@ -64,7 +74,7 @@ def pairs_per_series(path: str, items: list[Any], hints: dict[str, str]) -> Foun
             return None, f"the series at {where(path)} have no field '{hints['group_by']}'"
     else:
         dimensions = tuple(distinguishing_labels(labels, len(sample)))
-    return pairs(path, keys[0], size, dimensions, hints)
+    return pairs(path, keys[0], size, dimensions, hints, counted=kinds[keys[0]] == "counted")
 
 
 def pairs(
@@ -73,8 +83,10 @@ def pairs(
     size: int,
     dimensions: tuple[str, ...],
     hints: dict[str, str],
+    counted: bool = False,
 ) -> Found:
-    """Pairs in one list (SERIES_PATH None) or in a list at PAIRS_PATH of each series."""
+    """Pairs in one list (SERIES_PATH None) or in a list at PAIRS_PATH of each series;
+    `counted` pairs ([time, log line]) count 1 each."""
     if series_path is None:
         found = f"the {size} [time, value] pairs at {where(pairs_path)}"
     else:
@@ -86,11 +98,20 @@ def pairs(
         ("SERIES_PATH", series_path, "the list of series; None: the pairs are in the payload"),
         ("PAIRS_PATH", pairs_path, "[time, value] lists, in the payload or in each series"),
         ("DIMENSIONS", list(dimensions), "series fields whose values become dimensions"),
+        ("COUNT_PAIRS", counted, "True: each pair counts 1 (its second item is not a number)"),
     )
     place = series_path if series_path is not None else pairs_path
-    return _valued(
+    found_series, reason = _valued(
         "pairs", f"Reads {found}{by}.", constants, size, hints, place, groupable=bool(series_path)
     )
+    if found_series is not None and counted:
+        found_series = replace(
+            found_series,
+            counts=True,
+            aggregation="count",
+            hints=(*found_series.hints, ("aggregation", "count")),
+        )
+    return found_series, reason
 
 
 def parallel(path: str, node: dict, hints: dict[str, str]) -> Iterator[Found]:
@@ -105,7 +126,7 @@ def parallel(path: str, node: dict, hints: dict[str, str]) -> Iterator[Found]:
             (
                 p
                 for p, items in lists.items()
-                if "." not in p[len(path) + 1 if path else 0 :] and all(map(_listed_date, items))
+                if "." not in p[len(path) + 1 if path else 0 :] and all(map(is_listed_time, items))
             ),
             None,
         )
@@ -153,10 +174,6 @@ def _scalar_lists(node: Any, prefix: str, depth: int) -> Iterator[tuple[str, lis
 
 def _own_name(path: str) -> str:
     return next((part for part in reversed(path.split(".")) if not part.isdigit()), path)
-
-
-def _listed_date(value: Any) -> bool:
-    return is_epoch(value) or is_date_value(value, by_name=False)
 
 
 def mapping(path: str, node: dict, hints: dict[str, str], payload: Any) -> Iterator[Found]:

@@ -75,9 +75,24 @@ def _places(node: Any, path: str, depth: int) -> Iterator[tuple[str, Any]]:
         children = [(str(index), value) for index, value in enumerate(node)]
     else:
         children = []
+    if isinstance(node, list) and len(node) > 1:
+        children += list(_grouped(node))
     for key, value in children:
         if isinstance(value, dict | list):
             yield from _places(value, f"{path}.{key}" if path else key, depth + 1)
+
+
+def _grouped(items: list[Any]) -> Iterator[tuple[str, list[Any]]]:
+    """("*.key", the lists at `key` of every item joined): records or pairs kept in groups
+    (GitHub's contribution `weeks.*.contributionDays`, Loki's `result.*.values`)."""
+    sample = items[:SAMPLE_RECORDS]
+    if not all(isinstance(item, dict) for item in sample):
+        return
+    for key in sample[0]:
+        if addressable(key) and all(isinstance(item.get(key), list) for item in sample):
+            joined = [entry for item in items for entry in item.get(key) or []]
+            if joined and all(isinstance(entry, dict | list) for entry in joined[:SAMPLE_RECORDS]):
+                yield f"*.{key}", joined
 
 
 def _series_at(
@@ -98,6 +113,8 @@ def _series_at(
             pairs = sequences.are_pairs(sample)
             if pairs and not names_a_field and all(len(item) == 2 for item in sample):
                 yield sequences.pairs(None, path, len(node), (), hints)
+            elif not names_a_field and sequences.are_timed_texts(sample):
+                yield sequences.pairs(None, path, len(node), (), hints, counted=True)
             elif pairs or _by_position(hints):
                 # Wider rows (OHLC candles): each position is a candidate value.
                 yield from tabular.records(path, node, hints)
