@@ -65,6 +65,9 @@ class Candidate:
         what = series.measure or ("counting records" if series.counts else series.place or "")
         if series.measure_name is not None:
             what += f" ({series.measure_name})"
+        dimensions = dict((name, value) for name, value, _ in series.constants).get("DIMENSIONS")
+        if dimensions:
+            what += f" by {', '.join(dimensions)}"
         return f"{what or 'the payload'} ({series.shape} at {series.place or 'top level'})"
 
 

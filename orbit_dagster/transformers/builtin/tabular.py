@@ -126,6 +126,8 @@ def _measured(
         yield None, f"{what} hold their dates in a list at '{date}'"
         return
     group_by = hints.get("group_by") or split_field(fields, intent)
+    if group_by is None and sample:
+        group_by = labelling_field(sample, fields, date)
     if group_by is not None and not hinted(group_by).values:
         yield None, f"{what} have no field '{group_by}' to group by (fields: {listing})"
         return
@@ -189,6 +191,23 @@ def _dated_once(records: list[Any], date: str) -> bool:
     return True
 
 
+def labelling_field(records: list[Any], fields: list[Field], date: str | list[str]) -> str | None:
+    """The one text field that tells apart records sharing a time (PyPI Stats' `category`
+    beside `date`): adding those up would mix series, so each becomes a dimension."""
+    dates = [str(RUNTIME["read_date"](record, date)) for record in records]
+    if len(set(dates)) == len(dates):
+        return None
+    telling = [
+        field.path
+        for field in fields
+        if field.values
+        and all(isinstance(value, str) for value in field.values)
+        and len(set(zip(dates, (str(get_path(r, field.path)) for r in records), strict=True)))
+        == len(dates)
+    ]
+    return telling[0] if len(telling) == 1 else None
+
+
 def split_field(fields: list[Field], intent: Intent) -> str | None:
     """The text field whose name starts with a word the metric is split by ("by instance":
     `metric.instance`)."""
@@ -224,6 +243,8 @@ class _Builder:
     def series(self, values: list[str], standing: tuple[int, int]) -> Series:
         date, what = self.date, self.what
         dated = f"columns {', '.join(date)}" if isinstance(date, list) else repr(date)
+        if self.dimensions:
+            what += f", one series per {', '.join(self.dimensions)},"
         if self.shape == "table":
             summary = (
                 f"Reads {what} of the sample ("
