@@ -13,7 +13,7 @@ from typing import Any
 from orbit_dagster.transformers.builtin.intent import Intent, words_of
 from orbit_dagster.transformers.builtin.matching import UNIT_WORDS, Match, match_field
 from orbit_dagster.transformers.builtin.render import render_ingestion
-from orbit_dagster.transformers.builtin.series import Series
+from orbit_dagster.transformers.builtin.series import Series, get_path
 from orbit_dagster.transformers.builtin.shapes import PLACE_DEPTH, ROLE_LIST_ITEMS
 from orbit_dagster.transformers.builtin.tabular import column_names
 from orbit_dagster.transformers.errors import GenerationError
@@ -39,7 +39,9 @@ AVERAGED_WORDS = frozenset(
 LAST_WORDS = frozenset("close closing price balance stars followers supply cap".split())
 SHOWN_CANDIDATES = 6
 # Words of a list's key that say nothing of which list of names goes with it.
-NAMELESS_WORDS = frozenset("value values data rows row names name headers header f v".split())
+NAMELESS_WORDS = frozenset(
+    "value values data rows row names name headers header entries entry f v".split()
+)
 # A field named only these words holds the count of records in its row (`doc_count`, `n`).
 COUNT_WORDS = frozenset({"count", "counts", "n", "cnt"})
 RECORD_WORDS = frozenset(
@@ -92,7 +94,7 @@ def choose(
         if series.counts
     }
     names = _name_lists(payload)
-    found = [_named(series, names) for series in found]
+    found = [_named(series, names, payload) for series in found]
     # A name that names a field asks for that field per period, not for a count of records.
     asks_count = intent.aggregation == "count" or (
         intent.granularity is not None
@@ -210,12 +212,12 @@ def _name_lists(payload: Any) -> list[tuple[str, list[str]]]:
     return sorted(found)
 
 
-def _named(series: Series, names: list[tuple[str, list[str]]]) -> Series:
+def _named(series: Series, names: list[tuple[str, list[str]]], payload: Any) -> Series:
     """The series with the name that a list of names gives its value, when the value is read
     by position (`metricValues.1.value` is the second of `metricHeaders`: "sessions").
 
-    The list of names is the one whose key shares a word with the list of values, else the
-    only one of the right length."""
+    The list of names has the length of the list of values (in the first record) and, of
+    several such, the one whose key shares a word with the values' key."""
     parts = (series.measure or "").split(".")
     positions = [index for index, part in enumerate(parts) if part.isdigit()]
     if series.shape not in ("records", "table") or not positions or not names:
@@ -223,17 +225,24 @@ def _named(series: Series, names: list[tuple[str, list[str]]]) -> Series:
     index = positions[-1]
     if not set(words_of(".".join(parts[index + 1 :]))) <= NAMELESS_WORDS:
         return series  # the value has a name of its own (`zones.0.sum.requests`)
-    owner = parts[index - 1] if index else series.place.rsplit(".", 1)[-1]
-    key_words = set(words_of(owner)) - NAMELESS_WORDS
-    position = int(parts[index])
-    fitting = [(path, found) for path, found in names if len(found) > position]
+    first = ".".join([part for part in (series.place, "0") if part] + parts[:index])
+    values = get_path(payload, first)
+    if not isinstance(values, list):
+        return series
+    fitting = [(path, found) for path, found in names if len(found) == len(values)]
+    owners = [*reversed(parts[:index]), series.place.rsplit(".", 1)[-1]]
+    key_words = {_stem(word) for owner in owners for word in words_of(owner)} - NAMELESS_WORDS
     alike = [
         found
         for path, found in fitting
-        if key_words & (set(words_of(path.rsplit(".", 1)[-1])) - NAMELESS_WORDS)
+        if key_words & {_stem(word) for word in words_of(path.rsplit(".", 1)[-1])}
     ]
     chosen = alike[0] if len(alike) == 1 else fitting[0][1] if len(fitting) == 1 else None
-    return series if chosen is None else replace(series, measure_name=chosen[position])
+    return series if chosen is None else replace(series, measure_name=chosen[int(parts[index])])
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") else word
 
 
 def _match(series: Series, intent: Intent) -> Match:

@@ -163,6 +163,18 @@ def choose_date(fields: list[Field], size: int, words: tuple[str, ...] = ()) -> 
         score = (not named, by_rank, order)
         if best is None or score < best[0]:
             best = (score, field.path)
+    if best is None:
+        # Epoch milliseconds need no name to be times (Elasticsearch's and Vercel's `key`).
+        best = next(
+            (
+                (None, field.path)
+                for field in fields
+                if field.values
+                and all(isinstance(value, int) and value >= 1e12 for value in field.values)
+                and all(is_epoch(value) for value in field.values)
+            ),
+            None,
+        )
     return None if best is None else best[1]
 
 

@@ -126,8 +126,8 @@ def _measured(
         yield None, f"{what} hold their dates in a list at '{date}'"
         return
     group_by = hints.get("group_by") or split_field(fields, intent)
-    if group_by is None and sample:
-        group_by = labelling_field(sample, fields, date)
+    # Values of records sharing a time are told apart by their label, never added up.
+    labelled_by = labelling_field(sample, fields, date) if group_by is None and sample else None
     if group_by is not None and not hinted(group_by).values:
         yield None, f"{what} have no field '{group_by}' to group by (fields: {listing})"
         return
@@ -156,7 +156,7 @@ def _measured(
         if len(columns) > 1:
             yield build.series(columns, (0, -1)), ""
     for value, standing in values:
-        yield build.series([value], standing), ""
+        yield build.series([value], standing, labelled_by), ""
     if hints.get("aggregation", "count") == "count" and "value_path" not in hints:
         yield build.series([], (1, 1)), ""
     if not values and hints.get("aggregation", "count") != "count" and "value_path" not in hints:
@@ -202,6 +202,8 @@ def labelling_field(records: list[Any], fields: list[Field], date: str | list[st
         for field in fields
         if field.values
         and all(isinstance(value, str) for value in field.values)
+        # A label repeats across times; an identifier (`key`, `sha`) does not.
+        and len(set(field.values)) * 2 <= len(field.values)
         and len(set(zip(dates, (str(get_path(r, field.path)) for r in records), strict=True)))
         == len(dates)
     ]
@@ -240,11 +242,14 @@ class _Builder:
         self.shape, self.path, self.what, self.date = shape, path, what, date
         self.dimensions, self.size, self.header_path = dimensions, size, header_path
 
-    def series(self, values: list[str], standing: tuple[int, int]) -> Series:
+    def series(
+        self, values: list[str], standing: tuple[int, int], labelled_by: str | None = None
+    ) -> Series:
         date, what = self.date, self.what
+        dimensions = self.dimensions + ([labelled_by] if labelled_by else [])
         dated = f"columns {', '.join(date)}" if isinstance(date, list) else repr(date)
-        if self.dimensions:
-            what += f", one series per {', '.join(self.dimensions)},"
+        if dimensions:
+            what += f", one series per {', '.join(dimensions)},"
         if self.shape == "table":
             summary = (
                 f"Reads {what} of the sample ("
@@ -261,7 +266,7 @@ class _Builder:
                 ("HEADER_PATH", self.header_path, "the column names; None: the first row"),
                 ("DATE_COLUMN", date, "a list: year, month and day columns"),
                 ("VALUE_COLUMNS", values, "[]: each row counts as 1; several: one series each"),
-                ("DIMENSIONS", self.dimensions, "columns whose cells become dimensions"),
+                ("DIMENSIONS", dimensions, "columns whose cells become dimensions"),
             )
         else:
             value = values[0] if values else None
@@ -272,7 +277,7 @@ class _Builder:
                 ("RECORDS_PATH", self.path, 'where the records are; "" is the payload'),
                 ("DATE_PATH", date, "a list: year, month and day fields"),
                 ("VALUE_PATH", value, "None: each record counts as 1"),
-                ("DIMENSIONS", self.dimensions, "fields whose values become dimensions"),
+                ("DIMENSIONS", dimensions, "fields whose values become dimensions"),
             )
         measure = values[0] if len(values) == 1 else None
         selects = [("records_path", self.path)] if self.path else []
