@@ -155,3 +155,76 @@ def test_a_prometheus_instant_vector_is_one_point_per_label_set():
         ("2026-10-01T00:00:00Z", 1.0, {"metric.instance": "a:9100"}),
         ("2026-10-01T00:00:00Z", 0.0, {"metric.instance": "b:9100"}),
     ]
+
+
+def test_records_kept_in_groups_are_joined():
+    # GitHub GraphQL contribution calendar: days inside weeks.
+    def day(date, count):
+        return {"date": date, "contributionCount": count, "weekday": 0}
+
+    weeks = [
+        {"contributionDays": [day("2026-09-27", 0), day("2026-09-28", 1)]},
+        {"contributionDays": [day("2026-09-29", 5), day("2026-09-30", 1)]},
+    ]
+    payload = {"data": {"user": {"calendar": {"total": 9, "weeks": weeks}}}}
+    points, _ = points_of(payload, "GitHub contributions per day")
+    assert [(date[:10], value) for date, value, _ in points] == [
+        ("2026-09-27", 0.0),
+        ("2026-09-28", 1.0),
+        ("2026-09-29", 5.0),
+        ("2026-09-30", 1.0),
+    ]
+
+
+def test_log_lines_are_counted_per_period_with_nanosecond_times():
+    # Loki query_range streams: [nanoseconds as text, log line].
+    ns = 1790812800 * 10**9
+    values = [[str(ns + minutes * 60 * 10**9), "level=error msg=x"] for minutes in (1, 30, 70)]
+    payload = {
+        "status": "success",
+        "data": {"result": [{"stream": {"app": "api"}, "values": values}]},
+        "stats": {"summary": {"totalLinesProcessed": 3}},
+    }
+    points, _ = points_of(payload, "Error log lines per hour")
+    assert points == [("2026-10-01T00:00:00Z", 2.0, None), ("2026-10-01T01:00:00Z", 1.0, None)]
+
+
+def test_values_sharing_a_time_are_split_by_their_label_not_added_up():
+    # PyPI Stats: one row per category and date.
+    payload = {
+        "data": [
+            {"category": category, "date": f"2026-10-0{day}", "downloads": day * weight}
+            for day in (1, 2)
+            for category, weight in (("2", 1), ("3", 100))
+        ]
+    }
+    points, _ = points_of(payload, "PyPI downloads")
+    assert points == [
+        ("2026-10-01T00:00:00Z", 1.0, {"category": "2"}),
+        ("2026-10-01T00:00:00Z", 100.0, {"category": "3"}),
+        ("2026-10-02T00:00:00Z", 2.0, {"category": "2"}),
+        ("2026-10-02T00:00:00Z", 200.0, {"category": "3"}),
+    ]
+
+
+def test_values_read_by_position_are_named_by_a_list_of_names():
+    # GA4 runReport: metricValues in the order of metricHeaders.
+    payload = {
+        "dimensionHeaders": [{"name": "date"}],
+        "metricHeaders": [{"name": "activeUsers"}, {"name": "sessions"}],
+        "rows": [
+            {
+                "dimensionValues": [{"value": f"2026100{day}"}],
+                "metricValues": [{"value": str(10 * day)}, {"value": str(15 * day)}],
+            }
+            for day in (1, 2)
+        ],
+    }
+    points, _ = points_of(payload, "Sessions")
+    assert points == [("2026-10-01T00:00:00Z", 15.0, None), ("2026-10-02T00:00:00Z", 30.0, None)]
+
+
+def test_epoch_milliseconds_date_records_whatever_the_field_is_called():
+    payload = {"data": [{"key": 1790812800000 + 86400000 * n, "total": 40 + n} for n in (0, 1)]}
+    points, _ = points_of(payload, "Visitors per day")
+    assert points == [("2026-10-01T00:00:00Z", 40.0, None), ("2026-10-02T00:00:00Z", 41.0, None)]
