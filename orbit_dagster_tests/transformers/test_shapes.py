@@ -228,3 +228,22 @@ def test_epoch_milliseconds_date_records_whatever_the_field_is_called():
     payload = {"data": [{"key": 1790812800000 + 86400000 * n, "total": 40 + n} for n in (0, 1)]}
     points, _ = points_of(payload, "Visitors per day")
     assert points == [("2026-10-01T00:00:00Z", 40.0, None), ("2026-10-02T00:00:00Z", 41.0, None)]
+
+
+def test_series_holding_parallel_times_and_values_keep_their_labels():
+    # VictoriaMetrics /api/v1/export: epoch-sized byte counts are values, not times.
+    payload = [
+        {
+            "metric": {"__name__": "mem_free_bytes", "instance": instance},
+            "values": [base, base + 1],
+            "timestamps": [1790812800000, 1790812860000],
+        }
+        for instance, base in (("db-1", 2147483648), ("web-1", 1073741824))
+    ]
+    points, _ = points_of(payload, "Free memory by instance (bytes)")
+    assert points == [
+        ("2026-10-01T00:00:00Z", 2147483648.0, {"metric.instance": "db-1"}),
+        ("2026-10-01T00:00:00Z", 1073741824.0, {"metric.instance": "web-1"}),
+        ("2026-10-01T00:01:00Z", 2147483649.0, {"metric.instance": "db-1"}),
+        ("2026-10-01T00:01:00Z", 1073741825.0, {"metric.instance": "web-1"}),
+    ]

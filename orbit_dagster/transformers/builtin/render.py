@@ -55,10 +55,14 @@ def entries(payload):
     "parallel": '''
 
 def entries(payload):
-    """Each date of DATES_PATH with the value at the same index of VALUES_PATH."""
-    values = as_list(get_path(payload, VALUES_PATH))
-    for index, raw_date in enumerate(as_list(get_path(payload, DATES_PATH))):
-        yield raw_date, get_path(values, str(index)), ()
+    """Each date of DATES_PATH with the value at the same index of VALUES_PATH, in the payload
+    or in each series at SERIES_PATH."""
+    every_series = [payload] if SERIES_PATH is None else as_list(get_path(payload, SERIES_PATH))
+    for series in every_series:
+        values = as_list(get_path(series, VALUES_PATH))
+        dimensions = dimensions_of(series)
+        for index, raw_date in enumerate(as_list(get_path(series, DATES_PATH))):
+            yield raw_date, get_path(values, str(index)), dimensions
 ''',
     "mapping": '''
 
@@ -105,7 +109,7 @@ def render_ingestion(series: Series, header: str) -> str:
     constants += constant(
         "GRANULARITY", series.granularity, "hour, day, week, month; None: exact times"
     )
-    if series.shape not in ("records", "table", "pairs"):
+    if not any(name == "DIMENSIONS" for name, _, _ in series.constants):
         constants += constant("DIMENSIONS", [], "this shape has no fields to label series by")
     # What differs between shapes comes first; the shared helpers and transform close the code.
     parts = [comment(series.summary), IMPORTS, constants, ENTRIES[series.shape], HELPERS]

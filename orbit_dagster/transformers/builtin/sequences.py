@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from orbit_dagster.transformers.builtin.fields import (
+    DATE_NAMES,
     GENERIC_VALUE_NAMES,
     MAX_DEPTH,
     SAMPLE_RECORDS,
@@ -19,6 +20,7 @@ from orbit_dagster.transformers.builtin.fields import (
     mostly_numeric,
     rank_of,
     record_fields,
+    sounds_like_time,
 )
 from orbit_dagster.transformers.builtin.runtime import sample_number
 from orbit_dagster.transformers.builtin.series import (
@@ -114,6 +116,63 @@ def pairs(
     return found_series, reason
 
 
+def parallel_per_series(path: str, items: list[Any], hints: dict[str, str]) -> Iterator[Found]:
+    """Series objects that each hold a list of times and lists of values of the same length
+    (VictoriaMetrics' export `timestamps` and `values`), labelled by the text fields that tell
+    them apart."""
+    sample = [item for item in items[:SAMPLE_RECORDS] if isinstance(item, dict)]
+    if len(sample) < len(items[:SAMPLE_RECORDS]) or not sample:
+        return
+    lists = [dict(_scalar_lists(item, "", MAX_DEPTH)) for item in sample]
+    shared = [key for key in lists[0] if all(key in found for found in lists)]
+    dates = hints.get("date_path") or next(
+        (
+            key
+            for key in _time_named_first(shared)
+            if all(all(map(is_listed_time, found[key])) for found in lists)
+        ),
+        None,
+    )
+    if dates not in shared:
+        return
+    size = sum(len(found[dates]) for found in lists)
+    labels = record_fields([{k: v for k, v in item.items() if k not in shared} for item in sample])
+    dimensions = (
+        [hints["group_by"]] if "group_by" in hints else distinguishing_labels(labels, len(sample))
+    )
+    for values in shared:
+        if values == dates or hints.get("value_path", values) != values:
+            continue
+        if not all(
+            len(found[values]) == len(found[dates])
+            and mostly_numeric([v for v in found[values] if v is not None], len(found[dates]))
+            for found in lists
+        ):
+            continue
+        by = f", one series per {', '.join(dimensions)}" if dimensions else ""
+        summary = (
+            f"Reads the times at {dates!r} and the values at {values!r}, in step, of each series "
+            f"at {where(path)}{by}."
+        )
+        constants = (
+            ("SERIES_PATH", path, "the list of series"),
+            ("DATES_PATH", dates, "in each series"),
+            ("VALUES_PATH", values, "in each series"),
+            ("DIMENSIONS", dimensions, "series fields whose values become dimensions"),
+        )
+        yield _valued(
+            "parallel",
+            summary,
+            constants,
+            size,
+            hints,
+            path,
+            values,
+            _standing(values),
+            True,
+        )
+
+
 def parallel(path: str, node: dict, hints: dict[str, str]) -> Iterator[Found]:
     """A list of times in an object and lists of values of the same length beside it or below
     it: one series per list of values (Open-Meteo's `daily.time` beside `temperature_2m_max`;
@@ -125,8 +184,9 @@ def parallel(path: str, node: dict, hints: dict[str, str]) -> Iterator[Found]:
         dates = next(
             (
                 p
-                for p, items in lists.items()
-                if "." not in p[len(path) + 1 if path else 0 :] and all(map(is_listed_time, items))
+                for p in _time_named_first(list(lists))
+                if "." not in p[len(path) + 1 if path else 0 :]
+                and all(map(is_listed_time, lists[p]))
             ),
             None,
         )
@@ -146,10 +206,25 @@ def parallel(path: str, node: dict, hints: dict[str, str]) -> Iterator[Found]:
         yield None, f"the {size} dates at '{dates}' have no list of values beside them"
     for values in numeric:
         summary = f"Reads the dates at {dates!r} and the values at {values!r}, in step."
-        constants = (("DATES_PATH", dates, ""), ("VALUES_PATH", values, ""))
+        constants = (
+            ("SERIES_PATH", None, "None: the lists are in the payload"),
+            ("DATES_PATH", dates, ""),
+            ("VALUES_PATH", values, ""),
+        )
         yield _valued(
             "parallel", summary, constants, size, hints, path, values, _standing(_own_name(values))
         )
+
+
+def _time_named_first(paths: list[str]) -> list[str]:
+    """`paths` with those named like times first: epoch-sized numbers ("values": 2147483648
+    bytes) are times only when nothing named a time says otherwise."""
+
+    def named_like_time(path: str) -> bool:
+        name = _own_name(path)
+        return sounds_like_time(name) or rank_of(name, DATE_NAMES) is not None
+
+    return sorted(paths, key=lambda path: not named_like_time(path))
 
 
 def _scalar_lists(node: Any, prefix: str, depth: int) -> Iterator[tuple[str, list[Any]]]:
