@@ -157,3 +157,22 @@ def test_a_snapshot_takes_the_number_the_name_names():
     coverage = {"name": "orbit", "totals": {"files": 120, "lines": 5400, "coverage": 87.5}}
     _, [point] = extract(coverage, "Test coverage (%)")
     assert point["value"] == 87.5
+
+
+def test_initials_of_the_name_name_a_field():
+    payload = {
+        "data": [{"date": f"2026-10-0{d}", "dau": 100 + d, "wau": 500, "mau": 2000} for d in (1, 2)]
+    }
+    _, points = extract(payload, "Daily active users")
+    assert [p["value"] for p in points] == [101.0, 102.0]
+
+
+def test_weekly_rows_starting_on_sunday_are_read_not_counted():
+    # GitHub stats/commit_activity: one row per week, weeks starting on Sunday.
+    sunday = 1790467200  # 2026-09-27
+    payload = [
+        {"week": sunday + 604800 * n, "total": 10 + n, "days": [1, 2, 3, 4, 0, 0, 0]}
+        for n in range(3)
+    ]
+    _, points = extract(payload, "Commits per week")
+    assert [p["value"] for p in points] == [10.0, 11.0, 12.0]

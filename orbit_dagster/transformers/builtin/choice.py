@@ -302,7 +302,12 @@ def _are_events(payload: Any, series: Series, granularity: str) -> bool:
     periods) rather than rows that are already one per period."""
     exact = preview(replace(series, aggregation="count", granularity=None), payload)
     per_period = preview(replace(series, aggregation="count", granularity=granularity), payload)
-    starts = {point["date"] for point in per_period}
+    # Weeks and months are judged by their days: APIs start weeks on Sunday or Monday.
+    aligned = "hour" if granularity == "hour" else "day"
+    starts = {
+        point["date"]
+        for point in preview(replace(series, aggregation="count", granularity=aligned), payload)
+    }
     return any(point["value"] > 1 for point in per_period) or any(
         point["date"] not in starts for point in exact
     )

@@ -41,6 +41,7 @@ DATE_NAMES = (
     "publishedat",
     "pubdate",
     "updatedat",
+    "week",  # GitHub's commit activity: the epoch second each week starts
 )
 # Field names that say "this is the measurement" whatever is measured, best first (compared
 # lower-case without _ or -). Names of what is measured ("visitors") are the intent's business.

@@ -53,6 +53,8 @@ class Intent:
     modifiers: frozenset[str]
     by_words: tuple[str, ...]  # what the series is split by: "Revenue by country" -> country
     reasons: tuple[str, ...]  # why, in words, for the step log
+    # Initials of runs of the name's words: "Daily active users" names a field `dau`.
+    initialisms: frozenset[str] = frozenset()
 
     @property
     def says_anything(self) -> bool:
@@ -90,7 +92,13 @@ def read_intent(name: str, description: str = "", template: str = "") -> Intent:
     if words:
         reasons.append(f"measure words: {', '.join(words)}")
     modifiers = frozenset(word for word in words if word in MODIFIER_WORDS)
-    return Intent(aggregation, granularity, words, modifiers, by_words, tuple(reasons))
+    named = [word for word in words_of(name) if word.isalpha()]
+    initialisms = frozenset(
+        "".join(word[0] for word in named[start : start + length])
+        for length in (2, 3, 4)
+        for start in range(len(named) - length + 1)
+    )
+    return Intent(aggregation, granularity, words, modifiers, by_words, tuple(reasons), initialisms)
 
 
 def split_words(text: str) -> tuple[str, ...]:

@@ -109,6 +109,12 @@ def match_field(path: str, intent: Intent) -> Match:
             matched.append(f"{measure}~{min(related)}")
             explained |= related
             first = order if first is None else first
+    initials = own_name & intent.initialisms
+    if initials:
+        # `dau` for "Daily active users": the whole name in one word.
+        score += 1.0
+        matched.append(f"initials {min(initials)}")
+        explained |= initials
     if not matched or not (explained & own_name or own_name <= GENERIC_WORDS):
         return Match(0.0, ())
     # How much of the field's own name (its parents' when it is generic) the words explain,
