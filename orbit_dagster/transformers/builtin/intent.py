@@ -56,10 +56,6 @@ class Intent:
     # Initials of runs of the name's words: "Daily active users" names a field `dau`.
     initialisms: frozenset[str] = frozenset()
 
-    @property
-    def says_anything(self) -> bool:
-        return bool(self.aggregation or self.granularity or self.measure_words)
-
 
 # The reading of a metric whose words say nothing (callers that have no name to give).
 SILENT = Intent(None, None, (), frozenset(), (), ())
@@ -68,8 +64,8 @@ SILENT = Intent(None, None, (), frozenset(), (), ())
 def read_intent(name: str, description: str = "", template: str = "") -> Intent:
     """The intent in the name, then the description (the name wins where both say something).
 
-    The template only ever adds measure words of lower standing; it is a source kind
-    ("github"), which rarely names the measure.
+    The template gives measure words only when neither the name nor the description has
+    any: it is a source kind ("github", "http-json"), which rarely names the measure.
     """
     texts = [_plain(name), _plain(description)]
     reasons = []
@@ -86,9 +82,8 @@ def read_intent(name: str, description: str = "", template: str = "") -> Intent:
     by_words = split_words(name) or split_words(description)
     if by_words:
         reasons.append(f"split by {', '.join(by_words)}")
-    words = tuple(
-        word for word in measure_words(name) or measure_words(description) if word not in by_words
-    )
+    candidates = measure_words(name) or measure_words(description) or measure_words(template)
+    words = tuple(word for word in candidates if word not in by_words)
     if words:
         reasons.append(f"measure words: {', '.join(words)}")
     modifiers = frozenset(word for word in words if word in MODIFIER_WORDS)
