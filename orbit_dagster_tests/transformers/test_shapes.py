@@ -247,3 +247,21 @@ def test_series_holding_parallel_times_and_values_keep_their_labels():
         ("2026-10-01T00:01:00Z", 2147483649.0, {"metric.instance": "db-1"}),
         ("2026-10-01T00:01:00Z", 1073741825.0, {"metric.instance": "web-1"}),
     ]
+
+
+def test_series_of_values_beside_one_list_of_times_for_all():
+    # Sentry stats_v2: `intervals` once, each group's values under `series`.
+    payload = {
+        "intervals": ["2026-10-01T00:00:00Z", "2026-10-02T00:00:00Z"],
+        "groups": [
+            {"by": {"outcome": "accepted"}, "series": {"sum(quantity)": [1000, 1100]}},
+            {"by": {"outcome": "filtered"}, "series": {"sum(quantity)": [10, 20]}},
+        ],
+    }
+    points, _ = points_of(payload, "Events by outcome (daily)")
+    assert points == [
+        ("2026-10-01T00:00:00Z", 1000.0, {"by.outcome": "accepted"}),
+        ("2026-10-01T00:00:00Z", 10.0, {"by.outcome": "filtered"}),
+        ("2026-10-02T00:00:00Z", 1100.0, {"by.outcome": "accepted"}),
+        ("2026-10-02T00:00:00Z", 20.0, {"by.outcome": "filtered"}),
+    ]

@@ -56,12 +56,13 @@ def entries(payload):
 
 def entries(payload):
     """Each date of DATES_PATH with the value at the same index of VALUES_PATH, in the payload
-    or in each series at SERIES_PATH."""
+    or in each series at SERIES_PATH (whose dates may be one list in the payload)."""
     every_series = [payload] if SERIES_PATH is None else as_list(get_path(payload, SERIES_PATH))
     for series in every_series:
         values = as_list(get_path(series, VALUES_PATH))
         dimensions = dimensions_of(series)
-        for index, raw_date in enumerate(as_list(get_path(series, DATES_PATH))):
+        dates = get_path(series if DATES_IN_SERIES else payload, DATES_PATH)
+        for index, raw_date in enumerate(as_list(dates)):
             yield raw_date, get_path(values, str(index)), dimensions
 ''',
     "mapping": '''

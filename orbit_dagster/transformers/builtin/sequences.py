@@ -116,14 +116,17 @@ def pairs(
     return found_series, reason
 
 
-def parallel_per_series(path: str, items: list[Any], hints: dict[str, str]) -> Iterator[Found]:
+def parallel_per_series(
+    path: str, items: list[Any], hints: dict[str, str], payload: Any
+) -> Iterator[Found]:
     """Series objects that each hold a list of times and lists of values of the same length
-    (VictoriaMetrics' export `timestamps` and `values`), labelled by the text fields that tell
+    (VictoriaMetrics' export `timestamps` and `values`), or only the values beside one list of
+    times for all (Sentry's `intervals` beside `groups`), labelled by the text fields that tell
     them apart."""
     sample = [item for item in items[:SAMPLE_RECORDS] if isinstance(item, dict)]
     if len(sample) < len(items[:SAMPLE_RECORDS]) or not sample:
         return
-    lists = [dict(_scalar_lists(item, "", MAX_DEPTH)) for item in sample]
+    lists = [dict(_scalar_lists(item, "", 0)) for item in sample]
     shared = [key for key in lists[0] if all(key in found for found in lists)]
     dates = hints.get("date_path") or next(
         (
@@ -133,9 +136,13 @@ def parallel_per_series(path: str, items: list[Any], hints: dict[str, str]) -> I
         ),
         None,
     )
-    if dates not in shared:
-        return
-    size = sum(len(found[dates]) for found in lists)
+    in_series = dates in shared
+    if not in_series:
+        dates = _times_beside(payload, path)
+        if dates is None:
+            return
+    times = [found[dates] if in_series else get_path(payload, dates) for found in lists]
+    size = sum(len(found) for found in times)
     labels = record_fields([{k: v for k, v in item.items() if k not in shared} for item in sample])
     dimensions = (
         [hints["group_by"]] if "group_by" in hints else distinguishing_labels(labels, len(sample))
@@ -144,9 +151,9 @@ def parallel_per_series(path: str, items: list[Any], hints: dict[str, str]) -> I
         if values == dates or hints.get("value_path", values) != values:
             continue
         if not all(
-            len(found[values]) == len(found[dates])
-            and mostly_numeric([v for v in found[values] if v is not None], len(found[dates]))
-            for found in lists
+            len(found[values]) == len(dated)
+            and mostly_numeric([v for v in found[values] if v is not None], len(dated))
+            for found, dated in zip(lists, times, strict=True)
         ):
             continue
         by = f", one series per {', '.join(dimensions)}" if dimensions else ""
@@ -156,7 +163,8 @@ def parallel_per_series(path: str, items: list[Any], hints: dict[str, str]) -> I
         )
         constants = (
             ("SERIES_PATH", path, "the list of series"),
-            ("DATES_PATH", dates, "in each series"),
+            ("DATES_PATH", dates, "in each series" if in_series else "one list for all series"),
+            ("DATES_IN_SERIES", in_series, "False: DATES_PATH is in the payload"),
             ("VALUES_PATH", values, "in each series"),
             ("DIMENSIONS", dimensions, "series fields whose values become dimensions"),
         )
@@ -209,11 +217,28 @@ def parallel(path: str, node: dict, hints: dict[str, str]) -> Iterator[Found]:
         constants = (
             ("SERIES_PATH", None, "None: the lists are in the payload"),
             ("DATES_PATH", dates, ""),
+            ("DATES_IN_SERIES", True, ""),
             ("VALUES_PATH", values, ""),
         )
         yield _valued(
             "parallel", summary, constants, size, hints, path, values, _standing(_own_name(values))
         )
+
+
+def _times_beside(payload: Any, path: str) -> str | None:
+    """The path of a list of times in the object that holds the list of series at `path`."""
+    if not path:
+        return None
+    parent = path.rsplit(".", 1)[0] if "." in path else ""
+    holder = get_path(payload, parent)
+    if not isinstance(holder, dict):
+        return None
+    prefix = f"{parent}." if parent else ""
+    for key in _time_named_first([key for key in holder if addressable(key)]):
+        found = holder[key]
+        if isinstance(found, list) and len(found) >= 2 and all(map(is_listed_time, found)):
+            return prefix + key
+    return None
 
 
 def _time_named_first(paths: list[str]) -> list[str]:

@@ -109,7 +109,7 @@ def _series_at(
             yield from tabular.records(path, node, hints, intent)
             if not names_a_field:
                 yield sequences.pairs_per_series(path, node, hints)
-            yield from sequences.parallel_per_series(path, node, hints)
+            yield from sequences.parallel_per_series(path, node, hints, payload)
         elif all(isinstance(item, list) for item in sample):
             pairs = sequences.are_pairs(sample)
             if pairs and not names_a_field and all(len(item) == 2 for item in sample):
