@@ -5,6 +5,10 @@
 rejection back for another try, and after `attempts` rejections, or when the model cannot be
 reached, falls back to the built-in generator. Every step leaves a note for the step log.
 
+For ingestion the built-in reader runs first: its ranked candidates go into the prompt, and
+the points of accepted model code are compared with those of its top candidate, a
+disagreement being noted (either may be right; the note lets a person check).
+
 The client is an `openai.OpenAI`: dagster-openai's `OpenAIResource.get_client(...)`, or
 `openai.OpenAI(base_url=..., api_key=...)` for any OpenAI-compatible server. Transport
 retries (connection errors, 429 and 5xx, with backoff) are the client's own `max_retries`;
@@ -19,8 +23,9 @@ import openai
 
 from orbit_dagster.transformers.builtin import (
     BUILTIN_GENERATOR,
+    GeneratedIngestion,
     generate_chart_code,
-    generate_ingestion_code,
+    generate_ingestion,
 )
 from orbit_dagster.transformers.errors import GenerationError, TransformerError
 from orbit_dagster.transformers.prompts import (
@@ -73,6 +78,14 @@ def generate_with_model(
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
     hints = dict(hints or {})
+    builtin: GeneratedIngestion | GenerationError | None = None
+    if kind == "ingestion":
+        try:
+            builtin = generate_ingestion(
+                sample, template=template, name=name, description=description, hints=hints
+            )
+        except GenerationError as exc:
+            builtin = exc  # the model may still find what the built-in reader cannot
     messages = build_messages(
         kind,
         sample,
@@ -81,6 +94,7 @@ def generate_with_model(
         template=template,
         hints=hints,
         budget=sample_budget,
+        candidates=_candidate_lines(builtin),
     )
     chat = client.with_options(timeout=timeout).chat.completions
     notes: list[str] = []
@@ -95,7 +109,7 @@ def generate_with_model(
         try:
             if code is None:
                 raise TransformerError("the reply holds no code defining transform()")
-            outcome = _check(kind, code, sample, config, limits)
+            outcome, points = _check(kind, code, sample, config, limits)
         except TransformerError as exc:
             # Code that failed could have put config values (tokens) into its error message.
             error = _without(str(exc), config or {})
@@ -103,8 +117,10 @@ def generate_with_model(
             messages += [{"role": "assistant", "content": reply}, retry_message(error)]
             continue
         notes.append(f"attempt {attempt}: code accepted ({outcome})")
+        if isinstance(builtin, GeneratedIngestion):
+            notes.append(_comparison(points, builtin, sample))
         return GenerationResult(code, f"openai:{model}", notes)
-    return _fallback(kind, sample, name, description, template, hints, notes, model)
+    return _fallback(kind, sample, name, description, builtin, notes, model)
 
 
 def _check(
@@ -113,15 +129,59 @@ def _check(
     sample: Any,
     config: Mapping[str, Any] | None,
     limits: SandboxLimits | None,
-) -> str:
-    """Run the code on the sample; what it produced, or TransformerError."""
+) -> tuple[str, list[dict[str, Any]]]:
+    """Run the code on the sample: what it produced, and its points (ingestion); or
+    TransformerError."""
     if kind == "chart":
         spec = run_transformer(code, sample, config, kind="chart", limits=limits)
-        return f"a Vega-Lite spec with {', '.join(sorted(spec)[:6])}"
+        return f"a Vega-Lite spec with {', '.join(sorted(spec)[:6])}", []
     result = run_ingestion(code, sample, config, limits=limits)
     if not result.points:
         raise TransformerError("it returned no points from the sample payload")
-    return f"{len(result.points)} points from the sample"
+    return f"{len(result.points)} points from the sample", result.points
+
+
+def _candidate_lines(builtin: GeneratedIngestion | GenerationError | None) -> list[str]:
+    """What the built-in reader found, for the prompt: its candidates best first, or why it
+    found none or could not choose."""
+    if isinstance(builtin, GenerationError):
+        return [f"(the built-in reader chose none: {builtin})"]
+    if builtin is None:
+        return []
+    return [
+        f"{rank}. {candidate.describe()}, {candidate.series.aggregation}"
+        + (f" per {candidate.series.granularity}" if candidate.series.granularity else "")
+        + f": {candidate.reason} (config: {candidate.hint()})"
+        for rank, candidate in enumerate(builtin.candidates[:6], start=1)
+    ]
+
+
+def _comparison(points: list[dict[str, Any]], builtin: GeneratedIngestion, sample: Any) -> str:
+    """A note saying whether the model's points on the sample are the built-in reader's."""
+    expected = builtin.sample_points(sample)
+    chosen = builtin.candidates[0].describe()
+    if _same_points(points, expected):
+        return f"the model's series agrees with {BUILTIN_GENERATOR}'s top candidate, {chosen}"
+    return (
+        f"disagreement: the model's code gives {len(points)} points "
+        f"({_span(points)}) where {BUILTIN_GENERATOR}'s top candidate, {chosen}, gives "
+        f"{len(expected)} ({_span(expected)}); check which series the metric is about"
+    )
+
+
+def _same_points(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> bool:
+    def key(point: dict[str, Any]) -> tuple[Any, ...]:
+        dimensions = sorted((point.get("dimensions") or {}).items())
+        return point["date"], round(float(point["value"]), 9), dimensions
+
+    return sorted(map(key, first)) == sorted(map(key, second))
+
+
+def _span(points: list[dict[str, Any]]) -> str:
+    if not points:
+        return "none"
+    first, last = points[0], points[-1]
+    return f"{first['date']} = {first['value']:g} .. {last['date']} = {last['value']:g}"
 
 
 def _fallback(
@@ -129,8 +189,7 @@ def _fallback(
     sample: Any,
     name: str,
     description: str,
-    template: str,
-    hints: dict[str, Any],
+    builtin: GeneratedIngestion | GenerationError | None,
     notes: list[str],
     model: str,
 ) -> GenerationResult:
@@ -141,13 +200,10 @@ def _fallback(
     if kind == "chart":
         code = generate_chart_code(sample, name=name, description=description)
         return GenerationResult(code, BUILTIN_GENERATOR, notes)
-    try:
-        code = generate_ingestion_code(
-            sample, template=template, name=name, description=description, hints=hints or None
-        )
-    except GenerationError as exc:
-        raise GenerationError(f"{exc} (after the model: {'; '.join(notes)})") from None
-    return GenerationResult(code, BUILTIN_GENERATOR, notes)
+    if isinstance(builtin, GenerationError):
+        raise GenerationError(f"{builtin} (after the model: {'; '.join(notes)})") from None
+    assert builtin is not None  # ingestion always asked the built-in reader first
+    return GenerationResult(builtin.code, BUILTIN_GENERATOR, [*notes, builtin.note])
 
 
 def _without(text: str, config: Any) -> str:

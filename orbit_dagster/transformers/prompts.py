@@ -28,6 +28,11 @@ The code runs in a sandbox (RestrictedPython in a limited process):
 - print() output is discarded; there is no network and no file system.
 Reply with exactly one ```python code block holding the whole module, and nothing else."""
 
+CANDIDATES_INTRO = (
+    "The series Orbit's own reader found in the sample, best first (the metric's name and "
+    "description say which one it is about; extract that series, aggregated as the name says):"
+)
+
 CONTRACTS = {
     "ingestion": """\
 Write a Python module defining `transform(payload, config)`. `payload` is the parsed JSON of an
@@ -54,8 +59,12 @@ def build_messages(
     template: str,
     hints: Mapping[str, Any],
     budget: int,
+    candidates: list[str] | None = None,
 ) -> list[dict[str, str]]:
-    """The system and user messages asking for a `kind` transformer for this metric."""
+    """The system and user messages asking for a `kind` transformer for this metric.
+
+    `candidates` are the series Orbit's built-in reader found in the sample, best first, with
+    why: the model reads the same intent from the name, and may know better."""
     text, note = truncate_sample(sample, budget)
     steering = {key: hints[key] for key in HINT_KEYS if hints.get(key)}
     lines = [
@@ -65,6 +74,8 @@ def build_messages(
     ]
     if steering:
         lines.append(f"Hints from the metric's owner: {json.dumps(steering)}")
+    if candidates:
+        lines += [CANDIDATES_INTRO, *candidates]
     lines += [f"Sample ({note}):", text]
     return [
         {"role": "system", "content": f"{CONTRACTS[kind]}\n\n{SANDBOX_RULES}"},

@@ -88,11 +88,11 @@ def test_timeseries_points_keep_their_own_timestamps_and_values():
 
 def test_generated_code_is_deterministic_readable_python():
     payload = load("sheets_values")
-    first = generate_ingestion_code(payload, template="file", name="Signups", description="d")
-    again = generate_ingestion_code(payload, template="file", name="Signups", description="d")
+    first = generate_ingestion_code(payload, template="file", name="Growth", description="d")
+    again = generate_ingestion_code(payload, template="file", name="Growth", description="d")
     assert first == again
     tree = ast.parse(first)
-    assert ast.get_docstring(tree).startswith("Signups: ingestion transformer.")
+    assert ast.get_docstring(tree).startswith("Growth: ingestion transformer.")
     assert [node.name for node in tree.body if isinstance(node, ast.FunctionDef)][-1] == (
         "transform"
     )
@@ -104,7 +104,7 @@ def test_generated_code_is_deterministic_readable_python():
         if isinstance(node, ast.Import | ast.ImportFrom)
         for alias in node.names
     }
-    assert imported <= {"datetime", "math"}
+    assert imported <= {"datetime", "math", "re"}
 
 
 def test_names_and_descriptions_cannot_break_the_generated_code():
@@ -331,3 +331,53 @@ def test_generated_ingestion_code_reports_skipped_entries():
     assert result.skipped == {"no usable date": 2, "no usable value": 1}
     # run_transformer keeps returning just the points.
     assert run_transformer(code, payload, kind="ingestion") == result.points
+
+
+# -- defects that must not return -----------------------------------------------------------
+
+
+def test_lists_longer_than_the_sample_still_find_their_dates():
+    # Dates were found in a 200-record sample but counted against all 450 records.
+    payload = [{"ts": 1790812800 + 3600 * hour, "reading": hour} for hour in range(450)]
+    points = extract(payload)
+    assert len(points) == 450
+    assert points[-1] == {"date": "2026-10-19T17:00:00Z", "value": 449.0, "dimensions": None}
+
+
+def test_non_finite_values_are_skipped_and_counted_never_turned_into_counting():
+    nan, inf = float("nan"), float("inf")
+    values = [1, 2, nan, 4, inf, 6, 7, 8, 9, 10, 11, -inf, 13, "NaN"]
+    payload = [{"date": f"2026-10-{day:02d}", "value": v} for day, v in enumerate(values, 1)]
+    code = generate_ingestion_code(payload, template="file", name="m")
+    assert 'VALUE_PATH = "value"' in code
+    result = run_ingestion(code, payload)
+    assert [point["value"] for point in result.points] == [
+        1.0,
+        2.0,
+        4.0,
+        6.0,
+        7.0,
+        8.0,
+        9.0,
+        10.0,
+        11.0,
+        13.0,
+    ]
+    assert result.skipped == {"no usable value": 4}
+
+
+def test_year_one_is_written_with_four_digits():
+    payload = [{"date": "0001-01-01", "value": 1}, {"date": "2026-10-01", "value": 2}]
+    result = run_ingestion(generate_ingestion_code(payload, template="file", name="m"), payload)
+    assert [point["date"] for point in result.points] == [
+        "0001-01-01T00:00:00Z",
+        "2026-10-01T00:00:00Z",
+    ]
+
+
+def test_a_numeric_value_path_reads_that_position_of_each_row():
+    payload = [[1790812800, 5, 7], [1790899200, 6, 8]]
+    assert extract(payload, value_path="2") == [
+        {"date": "2026-10-01T00:00:00Z", "value": 7.0, "dimensions": None},
+        {"date": "2026-10-02T00:00:00Z", "value": 8.0, "dimensions": None},
+    ]

@@ -65,7 +65,10 @@ def test_good_code_is_accepted_on_the_first_attempt(server):
     result = generate(server)
     assert result.generator == f"openai:{MODEL}"
     assert result.code.startswith("def transform(payload, config):")
-    assert result.notes == ["attempt 1: code accepted (30 points from the sample)"]
+    assert result.notes == [
+        "attempt 1: code accepted (30 points from the sample)",
+        "the model's series agrees with builtin-v1's top candidate, count (records at data)",
+    ]
     assert len(run_transformer(result.code, PAYLOAD, kind="ingestion")) == 30
     assert len(server.requests) == 1
     request = server.requests[0]
@@ -91,12 +94,14 @@ def test_repeated_bad_code_falls_back_to_the_builtin_generator(server, replies):
     result = generate(server, attempts=len(replies))
     assert result.generator == BUILTIN_GENERATOR
     assert len(server.requests) == len(replies)
-    assert len(result.notes) == len(replies) + 1
-    assert all("code rejected" in note for note in result.notes[:-1])
-    assert result.notes[-1].startswith(
+    assert len(result.notes) == len(replies) + 2
+    assert all("code rejected" in note for note in result.notes[:-2])
+    assert result.notes[-2].startswith(
         f"fell back to {BUILTIN_GENERATOR}: openai:{MODEL} gave no usable code (attempt "
         f"{len(replies)}: code rejected: "
     )
+    # The built-in generator's own note says what it chose and why.
+    assert result.notes[-1].startswith("Chose count (records at data), sum per day")
     points = run_transformer(result.code, PAYLOAD, kind="ingestion")
     assert points[0] == {"date": "2026-10-01T00:00:00Z", "value": 1.0, "dimensions": None}
 
@@ -161,7 +166,7 @@ def test_prompt_holds_the_cut_sample_and_no_secrets(server):
     generate(server, sample=big, sample_budget=4_000)
     raw = json.dumps(server.requests[0])
     user = server.requests[0]["messages"][1]["content"]
-    sent_sample = user.split("\n", 5)[-1]
+    sent_sample = user.split("Sample (", 1)[1].split("\n", 1)[1]
     assert "Metric: Daily commits" in user and "Commits per day" in user
     assert '"date_path": "day"' in user
     assert "lists cut to their first" in user
@@ -173,6 +178,48 @@ def test_prompt_holds_the_cut_sample_and_no_secrets(server):
     assert sent["auth"] == {"token": "<redacted>"}
     # The key travels only where it belongs: the Authorization header.
     assert server.headers[0]["authorization"] == f"Bearer {API_KEY}"
+
+
+def test_prompt_lists_the_builtin_candidates_with_the_config_that_selects_each(server):
+    server.replies = [GOOD]
+    sample = {
+        "results": [
+            {"date": f"2026-10-{day:02d}", "visitors": day, "pageviews": 3 * day}
+            for day in range(1, 8)
+        ]
+    }
+    generate(server, sample=sample, name="Pageviews", description="", hints={})
+    user = server.requests[0]["messages"][1]["content"]
+    listed = user.split("Sample (", 1)[0]
+    assert "1. pageviews (records at results)" in listed
+    assert "2. visitors (records at results)" in listed
+    assert "value_path=visitors" in listed
+    # The output contract travels in the system message.
+    assert '"date": <ISO-8601 text' in server.requests[0]["messages"][0]["content"]
+
+
+def test_a_model_series_other_than_the_builtin_top_candidate_is_noted(server):
+    doubled = GOOD.replace('row["count"]', 'row["count"] * 2')
+    server.replies = [doubled]
+    result = generate(server)
+    assert result.generator == f"openai:{MODEL}"
+    assert result.notes[-1].startswith(
+        "disagreement: the model's code gives 30 points (2026-10-01T00:00:00Z = 2 .. "
+        "2026-10-30T00:00:00Z = 60) where builtin-v1's top candidate, count (records at data), "
+        "gives 30 (2026-10-01T00:00:00Z = 1 .. 2026-10-30T00:00:00Z = 30)"
+    )
+
+
+def test_the_prompt_says_when_the_builtin_reader_could_not_choose(server):
+    alpha = GOOD.replace('payload["data"]', "payload").replace('"day"', '"date"')
+    server.replies = [alpha.replace('row["count"]', 'row["alpha"]')]
+    sample = [{"date": f"2026-10-{day:02d}", "alpha": day, "beta": 2 * day} for day in (1, 2)]
+    result = generate(server, sample=sample, name="Things", description="", hints={})
+    user = server.requests[0]["messages"][1]["content"]
+    assert "(the built-in reader chose none: cannot tell which series" in user
+    assert "value_path=alpha; beta (records at top level): give value_path=beta" in user
+    # With nothing to compare with, the model's code stands on its own.
+    assert result.notes == ["attempt 1: code accepted (2 points from the sample)"]
 
 
 def test_code_is_extracted_from_fenced_or_bare_replies():

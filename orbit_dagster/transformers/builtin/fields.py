@@ -5,10 +5,13 @@ decide between candidates; values decide whether a field is a date or a number a
 with the generated code's own `parse_date` and `to_number` (`runtime.sample_*`).
 """
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from orbit_dagster.transformers.builtin.intent import words_of
+from orbit_dagster.transformers.builtin.matching import looks_like_identifier
 from orbit_dagster.transformers.builtin.runtime import RUNTIME, sample_date, sample_number
 
 # Records are searched this deep for fields, envelopes this deep for records.
@@ -26,6 +29,7 @@ DATE_NAMES = (
     "time",
     "day",
     "ts",
+    "dt",
     "period",
     "createdat",
     "created",
@@ -37,9 +41,11 @@ DATE_NAMES = (
     "publishedat",
     "pubdate",
     "updatedat",
+    "week",  # GitHub's commit activity: the epoch second each week starts
 )
-# Field names that say "this is the measurement", best first (same comparison).
-VALUE_NAMES = (
+# Field names that say "this is the measurement" whatever is measured, best first (compared
+# lower-case without _ or -). Names of what is measured ("visitors") are the intent's business.
+GENERIC_VALUE_NAMES = (
     "value",
     "count",
     "total",
@@ -53,17 +59,14 @@ VALUE_NAMES = (
     "avg",
     "average",
     "mean",
-    "revenue",
-    "price",
-    "views",
-    "visits",
-    "visitors",
-    "pageviews",
-    "users",
-    "sessions",
-    "clicks",
-    "downloads",
-    "signups",
+)
+NON_FINITE_TEXT = ("nan", "inf", "infinity")
+# The parts of a date spread over fields: names (compared like DATE_NAMES) and valid values.
+DATE_PARTS = (
+    (("year", "yr", "yyyy"), lambda value: _whole(value, 1, 9999)),
+    # BLS names the month "period" ("M09"; "M13" is the year's average, not a month).
+    (("month", "mon", "mo", "mm", "period"), lambda value: _month(value)),
+    (("day", "dd", "dom", "dayofmonth"), lambda value: _whole(value, 1, 31)),
 )
 # Numbers that identify or place a record rather than measure it.
 NOT_VALUE_NAMES = ("id", "pk", "uuid", "number", "index", "year", "month", "week", "hour")
@@ -73,6 +76,13 @@ NOT_VALUE_SUFFIX = re.compile(r"(_id|[a-z0-9]Id|_at)$")
 EPOCH_SECONDS = (1e9, 4e9)
 # Text that is a date by its look alone: ISO dates, also compact (GA4's "20261001").
 ISO_DATE_START = re.compile(r"(19|20)\d\d(-\d\d-\d\d|(0[1-9]|1[0-2])\d\d$)")
+# Period labels that are dates by their look: "2021-Q3", "2021Q3", "2021-W05", "2021-03",
+# "2021M03", "Mar 2021" (a bare "2021" is a date only in a field named like one).
+PERIOD_LABEL = re.compile(
+    r"(19|20)\d\d(-?Q[1-4]|-?W[0-5]\d|-(0[1-9]|1[0-2])|M(0[1-9]|1[0-2]))$"
+    r"|[A-Za-z]{3,9}\.? (19|20)\d\d$",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -100,8 +110,9 @@ def field_at(records: list[Any], path: str) -> Field:
 
 
 def _field_name(path: str) -> str:
-    # The name that says what a field is: "metricValues.0.value" is a "value".
-    return next(part for part in reversed(path.split(".")) if not part.isdigit())
+    # The name that says what a field is: "metricValues.0.value" is a "value"; a position in a
+    # row ("1") is all the name it has.
+    return next((part for part in reversed(path.split(".")) if not part.isdigit()), path)
 
 
 def _collect_scalars(obj: Any, prefix: str, values: dict[str, list[Any]], depth: int) -> None:
@@ -119,62 +130,120 @@ def _collect_scalars(obj: Any, prefix: str, values: dict[str, list[Any]], depth:
                 found.append(value)
 
 
+def _whole(value: Any, low: int, high: int) -> bool:
+    number = sample_number(value)
+    return number is not None and number == int(number) and low <= number <= high
+
+
+def _month(value: Any) -> bool:
+    return _whole(value, 1, 12) or (
+        isinstance(value, str) and (RUNTIME["month_number"](value) is not None or value == "M13")
+    )
+
+
 def addressable(key: Any) -> bool:
     """Keys a dotted path can name (get_path splits on dots and reads digits as indexes)."""
     return isinstance(key, str) and key != "" and "." not in key and not key.isdigit()
 
 
-def choose_date(fields: list[Field], size: int) -> str | None:
-    """The best-named field whose values mostly are dates, else the first such field."""
+def choose_date(fields: list[Field], size: int, words: tuple[str, ...] = ()) -> str | None:
+    """The field whose values mostly are dates named by the metric's `words` ("Merged MRs":
+    `merged_at`), else the best-named, else the first such field. A creation time comes
+    before other times: a record counted per period is counted when it was made."""
     best = None
     for order, field in enumerate(fields):
         rank = rank_of(field.name, DATE_NAMES)
-        by_name = rank is not None or sounds_like_time(field.name)
+        # The first of a pair ([time, value] in Prometheus's `value.0`) is named by its place.
+        by_name = rank is not None or sounds_like_time(field.name) or field.path.endswith(".0")
         dates = sum(is_date_value(value, by_name=by_name) for value in field.values)
         if dates == 0 or dates * 2 < size:
             continue
-        score = (rank if rank is not None else len(DATE_NAMES) + (not by_name), order)
+        named = bool({word.rstrip("s") for word in words} & set(words_of(field.name)))
+        created = "creat" in field.name.lower()
+        by_rank = rank if rank is not None else len(DATE_NAMES) + (not created) + 2 * (not by_name)
+        score = (not named, by_rank, order)
         if best is None or score < best[0]:
             best = (score, field.path)
+    if best is None:
+        # Epoch milliseconds need no name to be times (Elasticsearch's and Vercel's `key`).
+        best = next(
+            (
+                (None, field.path)
+                for field in fields
+                if field.values
+                and all(isinstance(value, int) and value >= 1e12 for value in field.values)
+                and all(is_epoch(value) for value in field.values)
+            ),
+            None,
+        )
     return None if best is None else best[1]
 
 
-def choose_value(fields: list[Field], size: int, excluded: set[str | None]) -> str | None:
-    """The measured field: the best-named numeric one, else the first numeric field at the top
-    of the record that is not an id.
+def date_parts(fields: list[Field], size: int) -> list[str] | None:
+    """Year, month and day fields that together date each record (tables that spread the date
+    over columns), as far as they go: [year], [year, month] or [year, month, day]."""
+    parts = []
+    for names, valid in DATE_PARTS:
+        field = next(
+            (
+                field
+                for field in fields
+                if rank_of(field.name, names) is not None
+                and len(field.values) * 2 >= size
+                and all(valid(value) for value in field.values)
+            ),
+            None,
+        )
+        if field is None:
+            break
+        parts.append(field.path)
+    return parts or None
 
-    Nested numbers (`commit.comment_count`) are details of a record rather than its measure,
-    so only an exact name (`value`) makes them count; a top-level name may also end in one
-    (`total_price`). Fields inside lists (`line_items.0.quantity`) come last.
+
+def value_fields(
+    fields: list[Field], size: int, excluded: set[str | None], *, text_is_plain: bool = False
+) -> list[tuple[str, tuple[int, int]]]:
+    """Every numeric field that may be the measure, with its standing (see `Series.standing`).
+
+    A generic name (`value`, `count`, also as the ending of a top-level name: `doc_count`)
+    stands first, then top-level numbers; nested numbers (`commit.comment_count`) and numbers
+    given as text are details of a record that only the metric's name can pick, and fields
+    inside lists (`line_items.0.quantity`) come after their peers. In tables
+    (`text_is_plain`) every cell is text, so numbers as text stand like numbers.
     """
-    named = []
-    for order, field in enumerate(fields):
+    found = []
+    for field in fields:
         if field.path in excluded or not mostly_numeric(field.values, size):
             continue
-        rank = rank_of(field.name, VALUE_NAMES)
-        if rank is None and "." not in field.path:
+        nested = "." in field.path
+        rank = rank_of(field.name, GENERIC_VALUE_NAMES)
+        if rank is None and not nested:
             rank = _suffix_rank(field.name)
         if rank is not None:
-            named.append((in_list(field.path), rank, order, field.path))
-    if named:
-        return min(named)[-1]
-    for field in fields:
-        if (
-            field.path not in excluded
-            and "." not in field.path
-            and not is_identifier_name(field.name)
-            and mostly_numeric(field.values, size)
-            and all(isinstance(value, int | float) for value in field.values)
+            # In a list (`line_items.0.quantity`) a number is one of many: only a name or the
+            # lack of any other number makes it the value.
+            standing = (2, rank) if in_list(field.path) else (0, rank)
+        elif is_identifier_name(field.name) or looks_like_identifier(field.path):
+            continue
+        elif not nested and (
+            text_is_plain or all(isinstance(value, int | float) for value in field.values)
         ):
-            return field.path
-    return None
+            standing = (1, 0)
+        else:
+            standing = (2, in_list(field.path))
+        found.append((field.path, standing))
+    return found
 
 
 def _suffix_rank(name: str) -> int | None:
-    normalised = re.sub(r"[^a-z0-9]", "", name.lower())
-    ranks = [rank for rank, known in enumerate(VALUE_NAMES) if normalised.endswith(known)]
-    # Ranked after every exact name; "y" alone is too short to say anything as an ending.
-    return len(VALUE_NAMES) + min(ranks) if ranks and normalised[-1:] != "y" else None
+    # Ranked after every exact name: "doc_count" is a count, after a field named "count".
+    words = words_of(name)
+    last = words[-1] if len(words) > 1 else None
+    return (
+        len(GENERIC_VALUE_NAMES) + GENERIC_VALUE_NAMES.index(last)
+        if last in (GENERIC_VALUE_NAMES) and last != "y"
+        else None
+    )
 
 
 def in_list(path: str) -> bool:
@@ -199,7 +268,7 @@ def is_date_value(value: Any, *, by_name: bool) -> bool:
     """A date, judged strictly unless the field's name already says it holds times."""
     if isinstance(value, str):
         text = value.strip()
-        if not by_name and ISO_DATE_START.match(text) is None:
+        if not by_name and not (ISO_DATE_START.match(text) or PERIOD_LABEL.match(text)):
             return False
         return sample_date(text) is not None
     if isinstance(value, int | float) and not isinstance(value, bool) and by_name:
@@ -208,14 +277,32 @@ def is_date_value(value: Any, *, by_name: bool) -> bool:
     return False
 
 
+def is_listed_time(value: Any) -> bool:
+    """A time in a list of times or a [time, value] pair: an epoch number, epoch digits as
+    text (Loki's nanoseconds) or a date by its look."""
+    if isinstance(value, str) and value.isdigit():
+        return len(value) in (10, 13, 16, 19) and is_date_value(int(value[:10]), by_name=True)
+    return is_epoch(value) or is_date_value(value, by_name=False)
+
+
 def is_epoch(value: Any) -> bool:
     """A number that can only be an epoch time (used where no field name vouches for it)."""
     return is_date_value(value, by_name=True) and not isinstance(value, str)
 
 
 def mostly_numeric(values: list[Any], size: int) -> bool:
-    numbers = sum(sample_number(value) is not None for value in values)
+    numbers = sum(is_number_like(value) for value in values)
     return numbers > 0 and numbers * 2 >= size and numbers * 5 >= len(values) * 4
+
+
+def is_number_like(value: Any) -> bool:
+    """A number, also NaN or Infinity: a field of readings with gaps is still a field of
+    readings (generated code skips the gaps and counts them), not records to count."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return True
+    if isinstance(value, str) and value.strip().lower().lstrip("+-") in NON_FINITE_TEXT:
+        return True
+    return sample_number(value) is not None
 
 
 def all_numeric(values: list[Any]) -> bool:

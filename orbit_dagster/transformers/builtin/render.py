@@ -15,25 +15,29 @@ def entries(payload):
     """Date, value and dimensions of each record; a record counts as 1 without VALUE_PATH."""
     for record in as_list(get_path(payload, RECORDS_PATH)):
         value = 1 if VALUE_PATH is None else get_path(record, VALUE_PATH)
-        yield get_path(record, DATE_PATH), value, dimensions_of(record)
+        yield read_date(record, DATE_PATH), value, dimensions_of(record)
 ''',
     "table": '''
 
 def entries(payload):
-    """Date, value and dimensions of each row (the first row names the columns)."""
+    """Date, value and dimensions of each row (named by HEADER_PATH, else by the first row)."""
     rows = as_list(get_path(payload, TABLE_PATH))
-    header = [str(name).strip() for name in rows[0]] if rows else []
-    for row in rows[1:]:
+    if HEADER_PATH is None:
+        header, rows = (rows[0] if rows else []), rows[1:]
+    else:
+        header = as_list(get_path(payload, HEADER_PATH))
+    header = [str(column_name(cell)) for cell in as_list(header)]
+    for row in rows:
         # Not strict: Sheets leaves out the empty cells at the end of a row.
         cells = dict(zip(header, as_list(row), strict=False))
         dimensions = dimensions_of(cells)
         if not VALUE_COLUMNS:
-            yield cells.get(DATE_COLUMN), 1, dimensions
+            yield read_date(cells, DATE_COLUMN), 1, dimensions
         for column in VALUE_COLUMNS:
             series = dimensions
             if len(VALUE_COLUMNS) > 1:
                 series = dimensions + (("series", column),)  # one series per column
-            yield cells.get(DATE_COLUMN), cells.get(column), series
+            yield read_date(cells, DATE_COLUMN), cells.get(column), series
 ''',
     "pairs": '''
 
@@ -46,20 +50,26 @@ def entries(payload):
     for series in every_series:
         dimensions = dimensions_of(series)
         for pair in as_list(get_path(series, PAIRS_PATH)):
-            yield get_path(pair, "0"), get_path(pair, "1"), dimensions
+            yield get_path(pair, "0"), 1 if COUNT_PAIRS else get_path(pair, "1"), dimensions
 ''',
     "parallel": '''
 
 def entries(payload):
-    """Each date of DATES_PATH with the value at the same index of VALUES_PATH."""
-    values = as_list(get_path(payload, VALUES_PATH))
-    for index, raw_date in enumerate(as_list(get_path(payload, DATES_PATH))):
-        yield raw_date, get_path(values, str(index)), ()
+    """Each date of DATES_PATH with the value at the same index of VALUES_PATH, in the payload
+    or in each series at SERIES_PATH (whose dates may be one list in the payload)."""
+    every_series = [payload] if SERIES_PATH is None else as_list(get_path(payload, SERIES_PATH))
+    for series in every_series:
+        values = as_list(get_path(series, VALUES_PATH))
+        dimensions = dimensions_of(series)
+        dates = get_path(series if DATES_IN_SERIES else payload, DATES_PATH)
+        for index, raw_date in enumerate(as_list(dates)):
+            yield raw_date, get_path(values, str(index)), dimensions
 ''',
     "mapping": '''
 
 def entries(payload):
-    """Each date key and its value, of the object at MAPPING_PATH or of each object in it."""
+    """Each date key and its value (or the value under VALUE_KEY of the object it maps to), of
+    the object at MAPPING_PATH or of each object in it."""
     mapping = get_path(payload, MAPPING_PATH)
     if not isinstance(mapping, dict):
         return
@@ -72,6 +82,13 @@ def entries(payload):
     for dimensions, by_date in every_series:
         if isinstance(by_date, dict):
             for raw_date, raw_value in by_date.items():
+                if isinstance(raw_value, list):
+                    raw_value = len(raw_value)  # a list of events: how many
+                elif VALUE_KEY is not None:
+                    raw_value = raw_value.get(VALUE_KEY) if isinstance(raw_value, dict) else None
+                elif VALUES_BY_POSITION_PATH is not None:
+                    position = str(raw_value).split(".")[0]  # 3 or 3.0: the 4th value
+                    raw_value = get_path(get_path(payload, VALUES_BY_POSITION_PATH), position)
                 yield raw_date, raw_value, dimensions
 ''',
     "snapshot": '''
@@ -93,7 +110,7 @@ def render_ingestion(series: Series, header: str) -> str:
     constants += constant(
         "GRANULARITY", series.granularity, "hour, day, week, month; None: exact times"
     )
-    if series.shape not in ("records", "table", "pairs"):
+    if not any(name == "DIMENSIONS" for name, _, _ in series.constants):
         constants += constant("DIMENSIONS", [], "this shape has no fields to label series by")
     # What differs between shapes comes first; the shared helpers and transform close the code.
     parts = [comment(series.summary), IMPORTS, constants, ENTRIES[series.shape], HELPERS]
