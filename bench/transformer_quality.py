@@ -47,9 +47,12 @@ def outcome(case: dict[str, Any], hints: dict[str, Any], pool: SandboxPool) -> t
             hints=hints or None,
         )
     except GenerationError as refusal:
-        if "xfail" in case and any(hint in str(refusal) for hint in CANDIDATE_HINTS):
+        # An undecidable case has no expected points: naming the candidates is its right answer.
+        # A case not done yet (xfail with expected points) scores its refusal as a refusal.
+        undecidable = "xfail" in case and not case["expected"]
+        if undecidable and any(hint in str(refusal) for hint in CANDIDATE_HINTS):
             return "right", "refused as expected"
-        if "xfail" in case:
+        if undecidable:
             return "refused", f"refused without naming candidates: {refusal}"
         return "refused", str(refusal)
     except Exception as crash:  # a generator bug, not a decision: report it, keep scoring
@@ -58,7 +61,7 @@ def outcome(case: dict[str, Any], hints: dict[str, Any], pool: SandboxPool) -> t
         result = run_ingestion(code, case["payload"], pool=pool)
     except TransformerError as failure:
         return "error", f"generated code failed: {failure}"
-    if "xfail" in case:
+    if "xfail" in case and not case["expected"]:
         return "WRONG", f"answered an undecidable case ({len(result.points)} points)"
     # Without its hints, a case whose hints named the group_by field may label its series
     # by another field that tells the same series apart (country.value for countryiso3code).

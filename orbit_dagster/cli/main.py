@@ -17,7 +17,7 @@ from croniter import croniter
 from orbit_dagster.cli import location, output
 from orbit_dagster.cli.charts import chart
 from orbit_dagster.cli.documents import documents
-from orbit_dagster.cli.output import echo_json, fail
+from orbit_dagster.cli.output import echo_json, fail, parse_config
 from orbit_dagster.cli.transformers import transformer
 from orbit_dagster.quality import run_checks
 from orbit_dagster.refresh.modes import MODES
@@ -29,16 +29,6 @@ from orbit_dagster.transformers.builtin.hints import HINT_KEYS, check_hints
 from orbit_dagster.transformers.errors import GenerationError
 
 DEMO_POINTS_SHOWN = 5
-
-
-def _parse_config(pairs: tuple[str, ...]) -> dict[str, Any]:
-    config: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--config")
-        config[key.strip()] = value
-    return config
 
 
 def _check_config(template: str, config: dict[str, Any]) -> None:
@@ -77,7 +67,7 @@ def metrics_add(
     organization: str | None,
 ) -> None:
     """Register a metric (the daemon's catalog sensor gives it a partition and a create run)."""
-    config = _parse_config(config_pairs)
+    config = parse_config(config_pairs)
     if schedule is not None and not croniter.is_valid(schedule):
         raise click.BadParameter(
             f"{schedule!r} is not a valid cron expression", param_hint="--schedule"
@@ -143,7 +133,7 @@ def metrics_update(
         if description is not None:
             changes["description"] = description
         if config_pairs:
-            config = {**metric["config"], **_parse_config(config_pairs)}
+            config = {**metric["config"], **parse_config(config_pairs)}
             changes["config"] = {key: value for key, value in config.items() if value != ""}
             _check_config(metric["template"], changes["config"])
         if schedule is not None or no_schedule:

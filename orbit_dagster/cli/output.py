@@ -1,4 +1,5 @@
-"""What every `orbit` command shares: the store it reads, JSON output, failing with a message.
+"""What every `orbit` command shares: the store it reads, `--config` pairs, JSON output,
+failing with a message.
 
 Errors go to stderr with a non-zero exit (click's `ClickException`); `--json` output goes to
 stdout only, as indented JSON with sorted keys.
@@ -24,3 +25,14 @@ def echo_json(value: Any) -> None:
 
 def fail(message: str) -> NoReturn:
     raise click.ClickException(message)
+
+
+def parse_config(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """Repeated `--config KEY=VALUE` options as a dict (a usage error names a malformed one)."""
+    config: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--config")
+        config[key.strip()] = value
+    return config

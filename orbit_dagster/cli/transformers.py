@@ -1,6 +1,7 @@
-"""`orbit transformer`: read a metric's stored transformer code, and try any transformer in the
-sandbox on a payload file. This is how a person debugs a metric: `show` the code, save and
-edit it, `run` it on the fetched payload until the output is right.
+"""`orbit transformer`: read a metric's stored transformer code, try any transformer in the
+sandbox on a payload file, and `preview` which series the generator would choose from a
+source (saving nothing). This is how a person debugs a metric: `preview` the choice, `show`
+the code, save and edit it, `run` it on the fetched payload until the output is right.
 
 Output goes to stdout (the code, or the validated output as JSON); notes and errors go to
 stderr, and every failure exits non-zero.
@@ -13,9 +14,12 @@ from typing import Any
 
 import click
 
-from orbit_dagster import settings
-from orbit_dagster.store import Store
+from orbit_dagster.cli.output import echo_json, fail, parse_config, store
+from orbit_dagster.refresh.preview import preview_series
+from orbit_dagster.sources import SourceError
+from orbit_dagster.store import MetricNotFoundError
 from orbit_dagster.transformers import (
+    GenerationError,
     SandboxLimits,
     TransformerError,
     run_ingestion,
@@ -36,7 +40,7 @@ def transformer() -> None:
 @click.option("--kind", type=click.Choice(KINDS), default="ingestion", show_default=True)
 def show(metric_id: str, kind: str) -> None:
     """Print the metric's stored transformer code."""
-    stored = Store(settings.database_url()).get_transformer(kind, metric_id)
+    stored = store().get_transformer(kind, metric_id)
     if stored is None:
         raise click.ClickException(f"metric '{metric_id}' has no stored {kind} transformer")
     click.echo(f"# {kind} transformer of {metric_id}, by {stored.generator}", err=True)
@@ -71,13 +75,107 @@ def run(
             result = run_ingestion(code, data, config, limits=limits)
             output: Any = result.points
             if result.skipped:
-                skipped = ", ".join(f"{count} {why}" for why, count in result.skipped.items())
-                click.echo(f"skipped: {skipped}", err=True)
+                click.echo(_skipped_text(result.skipped).removeprefix("; "), err=True)
         else:
             output = run_transformer(code, data, config, kind="chart", limits=limits)
     except TransformerError as error:
         raise click.ClickException(str(error)) from None
     click.echo(json.dumps(output, indent=2))
+
+
+@transformer.command("preview")
+@click.argument("metric_id", required=False)
+@click.option("--template", default=None, help="For a metric not added yet: its template.")
+@click.option("--config", "config_pairs", multiple=True, metavar="KEY=VALUE", help="Repeatable.")
+@click.option("--name", default=None, help="The metric's name (its intent steers the choice).")
+@click.option("--description", default=None, help="The metric's description.")
+@click.option("--rows", default=5, show_default=True, help="First and last points shown.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def preview(
+    metric_id: str | None,
+    template: str | None,
+    config_pairs: tuple[str, ...],
+    name: str | None,
+    description: str | None,
+    rows: int,
+    as_json: bool,
+) -> None:
+    """Fetch once and show the series the built-in generator would choose, the candidates it
+    chose among (with the config that picks each) and what the chosen one yields. Nothing is
+    saved. For a stored metric, --config/--name/--description try other values.
+
+    Examples: orbit transformer preview stars;
+    orbit transformer preview --template http-json --config url=https://... --name "Orders per day"
+    """
+    if (metric_id is None) == (template is None):
+        raise click.UsageError("give a METRIC_ID or --template (for a metric not added yet)")
+    metric = {"template": template, "config": {}, "name": "", "description": ""}
+    if metric_id is not None:
+        try:
+            metric = store().get_metric(metric_id)
+        except MetricNotFoundError as error:
+            fail(str(error))
+    config = {**metric["config"], **parse_config(config_pairs)}
+    try:
+        result = preview_series(
+            metric["template"],
+            config,
+            name=name if name is not None else metric["name"] or metric_id or "metric",
+            description=description if description is not None else metric["description"],
+        )
+    except (SourceError, GenerationError, TransformerError) as error:
+        fail(str(error))
+    period, totals = result.totals()
+    candidates = [
+        {
+            "rank": rank,
+            "series": candidate.describe(),
+            "config": candidate.hint(),
+            "reason": candidate.reason,
+        }
+        for rank, candidate in enumerate(result.generated.candidates, start=1)
+    ]
+    if as_json:
+        echo_json(
+            {
+                "note": result.generated.note,
+                "candidates": candidates,
+                "points": len(result.points),
+                "first": result.points[:rows],
+                "last": result.points[-rows:] if len(result.points) > rows else [],
+                "totals": {"period": period, "values": totals},
+                "skipped": result.skipped,
+            }
+        )
+        return
+    click.echo(result.generated.note)
+    click.echo("")
+    click.echo(f"{'#':>2}  {'series':<48} config")
+    for candidate in candidates:
+        mark = "*" if candidate["rank"] == 1 else " "
+        click.echo(f"{candidate['rank']:>2}{mark} {candidate['series']:<48} {candidate['config']}")
+    click.echo("")
+    click.echo(f"{len(result.points)} points" + _skipped_text(result.skipped))
+    shown = (
+        result.points
+        if len(result.points) <= 2 * rows
+        else (result.points[:rows] + [None] + result.points[-rows:])
+    )
+    click.echo(f"  {'date':<22} {'value':>14}  dimensions")
+    for point in shown:
+        if point is None:
+            click.echo("  ...")
+            continue
+        dimensions = json.dumps(point["dimensions"]) if point["dimensions"] else ""
+        click.echo(f"  {point['date']:<22} {point['value']:>14g}  {dimensions}")
+    click.echo(f"total per {period}:")
+    for key, total in list(totals.items())[-12:]:
+        click.echo(f"  {key:<22} {total:>14g}")
+    click.echo("nothing was saved")
+
+
+def _skipped_text(skipped: dict[str, int]) -> str:
+    return "; skipped: " + ", ".join(f"{n} {why}" for why, n in skipped.items()) if skipped else ""
 
 
 def _read_text(path: Path, option: str) -> str:

@@ -34,10 +34,20 @@ def fetch_api_data(
     outcome.detail = (
         f"payload of type {type(fetched.payload).__name__} ({metric['template']})\n{fetched.log}"
     )
-    # The template's hints say what its payload means (e.g. count commits per day); the
-    # metric's own config wins. They travel in this run's state only, never into the metric row.
-    config = {**get_template(metric["template"]).hints, **metric["config"]}
+    config = config_for_run(metric["template"], metric["config"])
     return replace(state, metric={**metric, "config": config}, payload=fetched.payload)
+
+
+def config_for_run(template: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The config a refresh works with: the template's hints say what its payload means (e.g.
+    count commits per day) and the metric's own config wins. It lives in one run's state (or
+    one preview), never in the metric row."""
+    return {**get_template(template).hints, **config}
+
+
+def generation_hints(config: dict[str, Any]) -> dict[str, Any] | None:
+    """The config keys that steer the built-in generator, or None when there are none."""
+    return {key: config[key] for key in HINT_KEYS if key in config} or None
 
 
 def delete_old_data(
@@ -80,8 +90,9 @@ def _reuse_or_generate(
         outcome.skip(f"reused the metric's {existing.generator} {kind} transformer")
         return replace(state, transformer=existing, transformer_is_new=False)
     metric = state.metric
-    hints = {key: metric["config"][key] for key in HINT_KEYS if key in metric["config"]}
-    code, generator, note = tools.generate(kind, sample(), metric, hints or None)
+    code, generator, note = tools.generate(
+        kind, sample(), metric, generation_hints(metric["config"])
+    )
     if existing is not None and existing.outdated_reason and state.mode == "soft-refresh":
         note = f"regenerated: {existing.outdated_reason}; {note}"
     outcome.detail = note

@@ -154,3 +154,63 @@ def test_show_prints_the_stored_code_of_each_kind(orbit, tmp_path, monkeypatch):
     missing = orbit("show", "nope")
     assert missing.returncode == 1
     assert "metric 'nope' has no stored ingestion transformer" in missing.stderr
+
+
+ANALYTICS = {
+    "meta": {"site": "example.com"},
+    "results": [
+        {"date": "2026-10-01", "visitors": 120, "pageviews": 340, "bounce_rate": 41.5},
+        {"date": "2026-10-02", "visitors": 130, "pageviews": 360, "bounce_rate": 40.1},
+        {"date": "2026-11-03", "visitors": 90, "pageviews": 200, "bounce_rate": 50.0},
+    ],
+}
+
+
+def test_preview_of_a_source_not_added_yet_shows_the_choice_and_saves_nothing(run_orbit, tmp_path):
+    from orbit_dagster_tests.servers import json_server
+
+    with json_server() as server:
+        server.routes["/stats"] = (200, ANALYTICS)
+        source = ("--template", "http-json", "--config", f"url={server.base_url}/stats")
+        shown = run_orbit("transformer", "preview", *source, "--name", "Pageviews per day")
+        as_json = run_orbit(
+            "transformer", "preview", *source, "--name", "Pageviews per day", "--json"
+        )
+        refused = run_orbit("transformer", "preview", *source, "--name", "Website traffic")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0].startswith("Chose pageviews (records at results), sum per day")
+    assert " 1* pageviews (records at results)" in shown.stdout
+    assert "records_path=results, value_path=visitors" in shown.stdout
+    assert "nothing was saved" == lines[-1]
+    report = json.loads(as_json.stdout)
+    assert [c["config"] for c in report["candidates"]] == [
+        "records_path=results, value_path=pageviews",
+        "records_path=results, value_path=visitors",
+        "records_path=results, value_path=bounce_rate",
+    ]
+    assert report["points"] == 3 and report["first"][0]["value"] == 340.0
+    assert report["totals"] == {"period": "day", "values": {
+        "2026-10-01": 340.0, "2026-10-02": 360.0, "2026-11-03": 200.0}}  # fmt: skip
+    # Nothing decides between the series: refused, naming the config that picks each.
+    assert refused.returncode == 1
+    assert "cannot tell which series the metric 'Website traffic' is about" in refused.stderr
+    assert "value_path=visitors" in refused.stderr
+    # A preview of a source never opens the store.
+    assert not (tmp_path / "data" / "orbit.sqlite3").exists()
+
+
+def test_preview_of_a_stored_metric_tries_other_config_without_changing_it(run_orbit, tmp_path):
+    path = write(tmp_path, "analytics.json", ANALYTICS)
+    add = ("metrics", "add", "--id", "site", "--name", "Visitors per day", "--template", "file")
+    assert run_orbit(*add, "--config", f"path={path}").returncode == 0
+    stored = json.loads(run_orbit("transformer", "preview", "site", "--json").stdout)
+    assert stored["candidates"][0]["series"].startswith("visitors")
+    other = run_orbit("transformer", "preview", "site", "--config", "value_path=bounce_rate")
+    assert other.returncode == 0, other.stderr
+    assert "bounce_rate" in other.stdout.splitlines()[0]
+    metric = json.loads(run_orbit("metrics", "show", "site", "--json").stdout)
+    assert metric["config"] == {"path": path} and metric["last_fetched_at"] is None
+    assert run_orbit("transformer", "show", "site").returncode == 1  # no transformer stored
+    usage = run_orbit("transformer", "preview")
+    assert usage.returncode == 2 and "give a METRIC_ID or --template" in usage.stderr

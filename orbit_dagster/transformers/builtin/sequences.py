@@ -141,6 +141,7 @@ def parallel_per_series(
         dates = _times_beside(payload, path)
         if dates is None:
             return
+    assert dates is not None  # a shared key, or the list found beside them
     times = [found[dates] if in_series else get_path(payload, dates) for found in lists]
     size = sum(len(found) for found in times)
     labels = record_fields([{k: v for k, v in item.items() if k not in shared} for item in sample])
