@@ -7,6 +7,7 @@ partitions, the pipelines mirror. Runs started here go through the persistent in
 (`DAGSTER_HOME`, else the embedded one under the data folder), so they show in the UI.
 """
 
+import datetime as dt
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from orbit_dagster import settings
 from orbit_dagster.documents.jobs import DOCUMENT_JOB, SHA256_TAG, document_run_config
 from orbit_dagster.refresh.jobs import METRIC_PARTITIONS, REFRESH_JOB, refresh_run_config
 from orbit_dagster.refresh.modes import Mode
+from orbit_dagster.run_stats import RunSummary
 
 # Everything before a terminal state: such a run may still write.
 ACTIVE_STATUSES = frozenset(
@@ -200,3 +202,31 @@ def pipeline_entries(
             for sensor in repository.sensor_defs
         ),
     ]
+
+
+def run_summaries(instance: dg.DagsterInstance, since: dt.datetime) -> list[RunSummary]:
+    """The runs created since `since`, as the health figures read them; a failed run carries
+    the message of its failure event (read only for failed runs: one query each)."""
+    records = instance.get_run_records(filters=dg.RunsFilter(created_after=since))
+    summaries = []
+    for record in records:
+        run = record.dagster_run
+        error = None
+        if run.status == dg.DagsterRunStatus.FAILURE:
+            failures = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+            error = failures[-1].message if failures else None
+        summaries.append(
+            RunSummary(
+                run_id=run.run_id,
+                job_name=run.job_name,
+                status=run.status.value,
+                start=_utc(record.start_time),
+                end=_utc(record.end_time),
+                error=error,
+            )
+        )
+    return summaries
+
+
+def _utc(timestamp: float | None) -> dt.datetime | None:
+    return None if timestamp is None else dt.datetime.fromtimestamp(timestamp, dt.UTC)

@@ -44,3 +44,11 @@ def embedded_dagster_home() -> Path:
     if not target.exists() or target.read_text() != text:
         target.write_text(text)
     return home
+
+
+DEFAULT_REFRESH_CRON = "0 * * * *"
+
+
+def refresh_cron() -> str:
+    """`ORBIT_REFRESH_CRON` (UTC): when metrics without a schedule of their own are refreshed."""
+    return os.environ.get("ORBIT_REFRESH_CRON") or DEFAULT_REFRESH_CRON

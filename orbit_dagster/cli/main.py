@@ -18,6 +18,7 @@ from orbit_dagster.cli import location, output
 from orbit_dagster.cli.charts import chart
 from orbit_dagster.cli.documents import documents
 from orbit_dagster.cli.output import echo_json, fail, parse_config
+from orbit_dagster.cli.stats import stats
 from orbit_dagster.cli.transformers import transformer
 from orbit_dagster.quality import run_checks
 from orbit_dagster.refresh.modes import MODES
@@ -323,4 +324,5 @@ def demo() -> None:
 
 cli.add_command(transformer)
 cli.add_command(chart)
+cli.add_command(stats)
 cli.add_command(documents)

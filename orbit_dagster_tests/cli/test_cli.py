@@ -286,3 +286,23 @@ def test_metrics_show_reports_the_data_quality_checks(run_orbit, tmp_path):
     assert "checks:\n  no_gaps (warning): 1 gaps longer than 3× the series' usual spacing" in shown
     checks = json.loads(run_orbit("metrics", "show", "gappy", "--json").stdout)["checks"]
     assert [c["name"] for c in checks if not c["passed"]] == ["no_gaps"]
+
+
+def test_stats_reads_the_runs_of_the_instance_the_command_uses(run_orbit, tmp_path):
+    payload = tmp_path / "s.json"
+    payload.write_text(json.dumps([{"date": "2026-10-01", "value": 1}]))
+    add = ("metrics", "add", "--template", "file", "--name", "S")
+    assert run_orbit(*add, "--id", "ok", "--config", f"path={payload}").returncode == 0
+    assert run_orbit(*add, "--id", "ko", "--config", f"path={tmp_path}/no.json").returncode == 0
+    assert run_orbit("refresh", "ok", "--mode", "create").returncode == 0
+    assert run_orbit("refresh", "ko", "--mode", "create").returncode == 1
+    figures = json.loads(run_orbit("stats", "--since", "1h", "--json").stdout)
+    job = figures["jobs"]["refresh_metric_job"]
+    assert (job["runs"], job["succeeded"], job["failed"], job["success_rate"]) == (2, 1, 1, 0.5)
+    assert figures["metrics_with_errors"] == ["ko"]
+    table = run_orbit("stats").stdout.splitlines()
+    assert table[1].split() == ["job", "runs", "ok", "failed", "success", "/hour", "p50", "s",
+                                "p95", "s"]  # fmt: skip
+    assert table[2].split()[:5] == ["refresh_metric_job", "2", "1", "1", "50%"]
+    bad = run_orbit("stats", "--since", "yesterday")
+    assert bad.returncode == 2 and "give a number and m, h or d" in bad.stderr

@@ -39,7 +39,11 @@ def test_definitions_load_without_deprecation_warnings(orbit_env):
     assert ours == [], [f"{w.filename}: {w.message}" for w in ours]
 
     asset_keys = {key.to_user_string() for key in definitions.resolve_all_asset_keys()}
-    assert asset_keys == {"metric_points", "metric_chart"}
+    assert asset_keys == {"metric_points", "metric_chart", "pipeline_health"}
+    check_keys = definitions.resolve_asset_graph().asset_check_keys
+    assert {(key.asset_key.to_user_string(), key.name) for key in check_keys} == {
+        ("metric_points", name) for name in ("has_points", "finite_values", "no_gaps", "no_jumps")
+    }
     refresh_job = definitions.resolve_job_def(REFRESH_JOB)
     assert isinstance(refresh_job.partitions_def, dg.DynamicPartitionsDefinition)
     assert refresh_job.partitions_def.name == "metric"

@@ -5,21 +5,18 @@ Metrics with their own `schedule` are left to `metric_schedule_sensor`, so none 
 refreshed at a time other than its own.
 """
 
-import os
-
 import dagster as dg
 
+from orbit_dagster import settings
 from orbit_dagster.defs.metrics.batch_requests import batch_run_requests
 from orbit_dagster.defs.metrics.resources import RefreshSettings
 from orbit_dagster.defs.resources import OrbitStore
 from orbit_dagster.refresh.jobs import BATCH_JOB
 
-DEFAULT_REFRESH_CRON = "0 * * * *"
-
 
 @dg.definitions
 def schedules() -> dg.Definitions:
-    cron = os.environ.get("ORBIT_REFRESH_CRON") or DEFAULT_REFRESH_CRON
+    cron = settings.refresh_cron()
 
     @dg.schedule(
         name="default_refresh_schedule",

@@ -1,0 +1,67 @@
+"""`orbit stats`: the pipeline health figures (the `pipeline_health` asset's numbers) from
+Dagster's run storage in `DAGSTER_HOME` and the Orbit store, as a table or JSON."""
+
+import datetime as dt
+import re
+
+import click
+
+from orbit_dagster import settings
+from orbit_dagster.cli import location
+from orbit_dagster.cli.output import echo_json, store
+from orbit_dagster.run_stats import pipeline_stats
+
+# "90m", "24h", "7d": a number and a unit is all a window needs (no library for three units).
+WINDOW = re.compile(r"(\d+)([mhd])")
+UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_window(text: str) -> dt.timedelta:
+    match = WINDOW.fullmatch(text.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise click.BadParameter(
+            f"{text!r} is not a window: give a number and m, h or d (e.g. 90m, 24h, 7d)",
+            param_hint="--since",
+        )
+    return dt.timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+
+
+@click.command("stats")
+@click.option("--since", "window", default="24h", show_default=True, help="e.g. 90m, 24h, 7d.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def stats(window: str, as_json: bool) -> None:
+    """Per job success rate, runs per hour, p50/p95 duration; failed runs, metrics with errors,
+    stale metrics.
+
+    Example: orbit stats --since 7d
+    """
+    span = parse_window(window)
+    from orbit_dagster import dagster_api  # Dagster is imported only when the figures are read
+
+    now = dt.datetime.now(dt.UTC)
+    figures = pipeline_stats(
+        dagster_api.run_summaries(location.instance(), now - span),
+        store().list_metrics(),
+        since=now - span,
+        now=now,
+        default_cron=settings.refresh_cron(),
+    )
+    if as_json:
+        echo_json(figures)
+        return
+    click.echo(f"runs from {figures['since']} to {figures['until']}: {figures['runs']}")
+    click.echo(f"{'job':<32} {'runs':>5} {'ok':>5} {'failed':>6} {'success':>8} {'/hour':>7} "
+               f"{'p50 s':>8} {'p95 s':>8}")  # fmt: skip
+    for job, row in figures["jobs"].items():
+        rate = "-" if row["success_rate"] is None else f"{row['success_rate']:.0%}"
+        p50 = "-" if row["p50_seconds"] is None else f"{row['p50_seconds']:.2f}"
+        p95 = "-" if row["p95_seconds"] is None else f"{row['p95_seconds']:.2f}"
+        click.echo(
+            f"{job:<32} {row['runs']:>5} {row['succeeded']:>5} {row['failed']:>6} {rate:>8} "
+            f"{row['runs_per_hour']:>7.2f} {p50:>8} {p95:>8}"
+        )
+    for run in figures["failed_runs"]:
+        click.echo(f"failed: {run['started']} {run['job']} run {run['run_id']}: {run['error']}")
+    click.echo(f"metrics: {figures['metrics']}")
+    click.echo(f"metrics with errors: {', '.join(figures['metrics_with_errors']) or 'none'}")
+    click.echo(f"stale metrics: {', '.join(figures['stale_metrics']) or 'none'}")

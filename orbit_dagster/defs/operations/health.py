@@ -1,0 +1,64 @@
+"""`pipeline_health`: the health figures of the last day as an asset, materialized every 15
+minutes, so the Dagster UI plots each number over time (an asset's numeric metadata is
+plotted per materialization). `orbit stats` prints the same figures: both call
+`run_stats.pipeline_stats` on Dagster's run storage and the Orbit store."""
+
+import datetime as dt
+
+import dagster as dg
+
+from orbit_dagster import settings
+from orbit_dagster.dagster_api import run_summaries
+from orbit_dagster.defs.resources import OrbitStore
+from orbit_dagster.run_stats import pipeline_stats
+
+WINDOW = dt.timedelta(hours=24)
+
+
+@dg.asset(
+    group_name="operations",
+    kinds={"python"},
+    description="Pipeline health over the last 24 h: per job success rate, runs per hour, "
+    "p50/p95 duration; failed runs, metrics with errors, stale metrics (as `orbit stats`).",
+)
+def pipeline_health(
+    context: dg.AssetExecutionContext, orbit_store: OrbitStore
+) -> dg.MaterializeResult:
+    now = dt.datetime.now(dt.UTC)
+    stats = pipeline_stats(
+        run_summaries(context.instance, now - WINDOW),
+        orbit_store.get_store().list_metrics(),
+        since=now - WINDOW,
+        now=now,
+        default_cron=settings.refresh_cron(),
+    )
+    metadata: dict[str, dg.RawMetadataValue] = {
+        "runs": stats["runs"],
+        "failed_runs": len(stats["failed_runs"]),
+        "metrics": stats["metrics"],
+        "metrics_with_errors": len(stats["metrics_with_errors"]),
+        "stale_metrics": len(stats["stale_metrics"]),
+        "details": dg.MetadataValue.json(stats),
+    }
+    # One plottable number per job and figure; a figure with no value yet is left out.
+    for job, figures in stats["jobs"].items():
+        for figure in ("success_rate", "runs_per_hour", "p50_seconds", "p95_seconds"):
+            if figures[figure] is not None:
+                metadata[f"{job}/{figure}"] = float(figures[figure])
+    return dg.MaterializeResult(metadata=metadata)
+
+
+pipeline_health_job = dg.define_asset_job(
+    "pipeline_health_job",
+    selection=[pipeline_health],
+    description="Materialize pipeline_health (the figures of the last 24 h).",
+)
+
+pipeline_health_schedule = dg.ScheduleDefinition(
+    name="pipeline_health_schedule",
+    job=pipeline_health_job,
+    cron_schedule="*/15 * * * *",
+    execution_timezone="UTC",
+    description="pipeline_health every 15 minutes, so the UI plots its figures over time.",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
