@@ -1,10 +1,15 @@
 """Materialization metadata of a metric's assets, shown per partition in the Dagster UI."""
 
+import base64
 from typing import Any
 
 import dagster as dg
 
+from orbit_dagster.charts import ChartRenderError, render_png, summarize
 from orbit_dagster.refresh.state import RefreshState
+
+# A picture is kept in the run's event log with every materialization: bound its size.
+MAX_PICTURE_BYTES = 300_000
 
 
 def points_metadata(state: RefreshState) -> dict[str, Any]:
@@ -21,10 +26,36 @@ def points_metadata(state: RefreshState) -> dict[str, Any]:
     return metadata
 
 
-def chart_metadata(state: RefreshState) -> dict[str, Any]:
+def chart_metadata(
+    state: RefreshState, points: list[dict[str, Any]], *, picture: bool
+) -> dict[str, Any]:
+    """The chart's spec (without its data), the facts of the series beside it and, when
+    `picture`, the chart drawn as a PNG inside a markdown image (the UI shows `data:` images).
+
+    Batch runs leave the picture out: drawing costs ~75 ms a chart against ~10 ms for the rest
+    of a metric's refresh; a one-metric refresh and `orbit chart` draw it.
+    """
     spec = state.chart_spec or {}
-    return {
-        "mark": str(spec.get("mark", "")),
+    mark = spec.get("mark", "")
+    metadata: dict[str, Any] = {
+        "mark": mark.get("type", "") if isinstance(mark, dict) else str(mark),
         # The spec without its data values, which can be the whole series.
         "vega_lite": dg.MetadataValue.json({k: v for k, v in spec.items() if k != "data"}),
+        **summarize(points).as_metadata(),
     }
+    if picture:
+        metadata["chart"] = _picture(spec)
+    return metadata
+
+
+def _picture(spec: dict[str, Any]) -> dg.MetadataValue:
+    try:
+        png = render_png(spec)
+    except ChartRenderError as error:
+        return dg.MetadataValue.text(f"no preview: {error}")
+    if len(png) > MAX_PICTURE_BYTES:
+        return dg.MetadataValue.text(
+            f"no preview: the picture is {len(png):,} bytes (at most {MAX_PICTURE_BYTES:,})"
+        )
+    encoded = base64.b64encode(png).decode("ascii")
+    return dg.MetadataValue.md(f"![chart](data:image/png;base64,{encoded})")

@@ -139,7 +139,8 @@ def save_chart_config(
     context: dg.OpExecutionContext, orbit_store: OrbitStore, state: RefreshState
 ) -> dg.Output:
     state = _run(context, orbit_store, state)
-    return dg.Output(None, metadata=chart_metadata(state))
+    points = [p.to_json() for p in orbit_store.get_store().list_points(context.partition_key)]
+    return dg.Output(None, metadata=chart_metadata(state, points, picture=True))
 
 
 class BatchRefreshConfig(dg.Config):
@@ -220,7 +221,13 @@ def _log_materializations(
         )
     )
     context.log_event(
-        dg.AssetMaterialization("metric_chart", partition=metric_id, metadata=chart_metadata(state))
+        dg.AssetMaterialization(
+            "metric_chart",
+            partition=metric_id,
+            metadata=chart_metadata(
+                state, [p.to_json() for p in store.list_points(metric_id)], picture=False
+            ),
+        )
     )
     for evaluation in check_evaluations(store, metric_id):
         # log_event's annotation lists only materializations, observations and expectations;

@@ -1,0 +1,52 @@
+"""What the UI shows with a metric's materializations: the chart drawn as a picture (one-metric
+refreshes), the facts of the series, and the mark as a word, never a Python repr."""
+
+import base64
+import json
+
+import dagster as dg
+import pytest
+
+from orbit_dagster.dagster_api import ensure_metric_partitions, run_refresh
+from orbit_dagster.refresh.jobs import BATCH_JOB, batch_run_config
+from orbit_dagster.store import Store
+
+SERIES = [{"date": f"2026-10-0{d}", "value": d * 10} for d in range(1, 6)]
+
+
+@pytest.fixture
+def metric(orbit_env, tmp_path) -> str:
+    path = tmp_path / "series.json"
+    path.write_text(json.dumps(SERIES))
+    Store(orbit_env).add_metric("m", name="Signups", template="file", config={"path": str(path)})
+    return "m"
+
+
+def chart_metadata(instance: dg.DagsterInstance) -> dict:
+    event = instance.get_latest_materialization_event(dg.AssetKey("metric_chart"))
+    assert event is not None and event.asset_materialization is not None
+    return {key: value.value for key, value in event.asset_materialization.metadata.items()}
+
+
+def test_a_one_metric_refresh_shows_the_chart_as_a_picture(definitions, instance, metric):
+    assert run_refresh(definitions, instance, metric, "create").success
+    metadata = chart_metadata(instance)
+    assert metadata["mark"] == "line"
+    assert (metadata["points"], metadata["last_value"], metadata["change_vs_previous"]) == (
+        5, 50.0, 0.25)  # fmt: skip
+    assert metadata["last_date"] == "2026-10-05T00:00:00Z"
+    prefix = "![chart](data:image/png;base64,"
+    assert metadata["chart"].startswith(prefix) and metadata["chart"].endswith(")")
+    png = base64.b64decode(metadata["chart"][len(prefix) : -1])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+
+
+def test_a_batch_run_shows_the_facts_without_drawing(definitions, instance, metric):
+    ensure_metric_partitions(instance, [metric])
+    result = definitions.resolve_job_def(BATCH_JOB).execute_in_process(
+        instance=instance, run_config=batch_run_config([metric], "create")
+    )
+    assert result.success
+    metadata = chart_metadata(instance)
+    assert metadata["mark"] == "line" and metadata["points"] == 5
+    assert "chart" not in metadata
