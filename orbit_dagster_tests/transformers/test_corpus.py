@@ -25,19 +25,11 @@ from pathlib import Path
 import pytest
 
 from orbit_dagster.transformers import GenerationError, generate_ingestion_code, run_ingestion
+from orbit_dagster.transformers.builtin.hints import HINT_KEYS
 
 CORPUS = sorted((Path(__file__).parent / "corpus").glob("*.json"))
 CASES = {path.stem: json.loads(path.read_text()) for path in CORPUS}
 REQUIRED = ("name", "description", "template", "note", "hints", "payload", "expected", "skipped")
-HINT_KEYS = {
-    "records_path",
-    "date_path",
-    "value_path",
-    "value_column",
-    "group_by",
-    "aggregation",
-    "granularity",
-}
 ANSWERED = [stem for stem, case in CASES.items() if "xfail" not in case]
 REFUSED = [stem for stem, case in CASES.items() if "xfail" in case]
 
@@ -65,7 +57,7 @@ def test_the_case_is_well_formed(stem: str):
     case = CASES[stem]
     assert set(case) - {"xfail"} == set(REQUIRED)
     assert case["name"].strip() and isinstance(case["description"], str)
-    assert set(case["hints"]) <= HINT_KEYS
+    assert set(case["hints"]) <= set(HINT_KEYS)
     assert all(isinstance(value, str) and value for value in case["hints"].values())
     if "xfail" in case:
         assert case["xfail"].strip()

@@ -10,6 +10,7 @@ check: a refresh whose transformer yields no or non-finite points fails before s
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 
@@ -42,30 +43,27 @@ def metric_points_checks(
     context: dg.AssetCheckExecutionContext, orbit_store: OrbitStore
 ) -> Iterator[dg.AssetCheckResult]:
     for result in _results(orbit_store.get_store(), context.partition_key):
-        yield dg.AssetCheckResult(
-            asset_key=POINTS,
-            check_name=result.name,
-            passed=result.passed,
-            severity=SEVERITY[result.severity],
-            description=result.description,
-            metadata=result.metadata,
-        )
+        yield dg.AssetCheckResult(**_outcome(result))
 
 
 def check_evaluations(store: Store, metric_id: str) -> list[dg.AssetCheckEvaluation]:
     """The same checks for one metric, as events an op logs for that partition."""
     return [
-        dg.AssetCheckEvaluation(
-            asset_key=POINTS,
-            check_name=result.name,
-            passed=result.passed,
-            severity=SEVERITY[result.severity],
-            description=result.description,
-            metadata=result.metadata,
-            partition=metric_id,
-        )
+        dg.AssetCheckEvaluation(**_outcome(result), partition=metric_id)
         for result in _results(store, metric_id)
     ]
+
+
+def _outcome(result: CheckResult) -> dict[str, Any]:
+    """What a check result and a check evaluation share."""
+    return {
+        "asset_key": POINTS,
+        "check_name": result.name,
+        "passed": result.passed,
+        "severity": SEVERITY[result.severity],
+        "description": result.description,
+        "metadata": result.metadata,
+    }
 
 
 def _results(store: Store, metric_id: str) -> list[CheckResult]:
