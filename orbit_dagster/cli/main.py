@@ -17,7 +17,7 @@ from croniter import croniter
 from orbit_dagster.cli import location, output
 from orbit_dagster.cli.charts import chart
 from orbit_dagster.cli.documents import documents
-from orbit_dagster.cli.output import echo_json, fail, parse_config
+from orbit_dagster.cli.output import echo_json, fail, parse_config, status_word
 from orbit_dagster.cli.stats import stats
 from orbit_dagster.cli.transformers import transformer
 from orbit_dagster.quality import run_checks
@@ -162,9 +162,18 @@ def metrics_list(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    for row in rows:
-        status = row["refresh_status"] or ("error" if row["last_error"] else "idle")
-        click.echo(f"{row['id']:<32} {row['template']:<12} {status:<34} {row['name']}")
+    # A refresh_status left by a run that died still reads "refreshing" here (no Dagster
+    # lookup per row); `orbit progress ID` asks Dagster whether the run lives.
+    table = [
+        (row["id"], row["template"], status_word(row, bool(row["refresh_status"])), row["name"])
+        for row in rows
+    ]
+    header = ("id", "template", "status", "name")
+    # Columns as wide as their longest cell; the name, last, is not padded.
+    widths = [max(len(line[i]) for line in [header, *table]) for i in range(3)]
+    for *cells, name in [header, *table]:
+        padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=True)]
+        click.echo("  ".join([*padded, name]))
 
 
 @metrics.command("show")
@@ -268,8 +277,12 @@ def progress(metric_id: str, organization: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(report)
         return
-    state = f"processing: {report['currentStep']}" if report["isProcessing"] else "idle"
-    click.echo(f"{metric_id}: {state} (run {report.get('runId')})")
+    metric = output.store().get_metric(metric_id)
+    state = status_word(metric, report["isProcessing"])
+    if report["isProcessing"]:
+        state += f": {report['currentStep']}"
+    run = f" (run {report['runId']})" if report.get("runId") else ""
+    click.echo(f"{metric_id}: {state}{run}")
     for step in report["completedSteps"]:
         duration = "" if step["durationMs"] is None else f"{step['durationMs']} ms"
         click.echo(f"  {step['displayName']:<34} {step['status']:<10} {duration}")

@@ -36,3 +36,13 @@ def parse_config(pairs: tuple[str, ...]) -> dict[str, Any]:
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--config")
         config[key.strip()] = value
     return config
+
+
+def status_word(metric: dict[str, Any], refreshing: bool) -> str:
+    """One word for where a metric stands, the same in `metrics list`, `metrics show` and
+    `progress`: refreshing, failed (its last refresh), ok, or never run."""
+    if refreshing:
+        return "refreshing"
+    if metric.get("last_error"):
+        return "failed"
+    return "ok" if metric.get("last_fetched_at") else "never run"

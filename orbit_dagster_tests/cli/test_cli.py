@@ -306,3 +306,24 @@ def test_stats_reads_the_runs_of_the_instance_the_command_uses(run_orbit, tmp_pa
     assert table[2].split()[:5] == ["refresh_metric_job", "2", "1", "1", "50%"]
     bad = run_orbit("stats", "--since", "yesterday")
     assert bad.returncode == 2 and "give a number and m, h or d" in bad.stderr
+
+
+def test_list_and_progress_say_the_same_status_word(run_orbit, tmp_path):
+    payload = tmp_path / "s.json"
+    payload.write_text(json.dumps([{"date": "2026-10-01", "value": 1}]))
+    add = ("metrics", "add", "--template", "file", "--name")
+    assert run_orbit(*add, "Good", "--id", "good", "--config", f"path={payload}").returncode == 0
+    assert run_orbit(*add, "Bad", "--id", "a-long-metric-id-that-is-wider",
+                     "--config", f"path={tmp_path}/none.json").returncode == 0  # fmt: skip
+    never = run_orbit("progress", "good").stdout
+    assert never == "good: never run\n"
+    assert run_orbit("refresh", "good", "--mode", "create").returncode == 0
+    assert run_orbit("refresh", "a-long-metric-id-that-is-wider").returncode == 1
+    listed = run_orbit("metrics", "list").stdout.splitlines()
+    assert listed[0].split() == ["id", "template", "status", "name"]
+    # Aligned columns: every status starts where the header's does.
+    column = listed[0].index("status")
+    assert [line[column:].split("  ")[0].strip() for line in listed[1:]] == ["failed", "ok"]
+    assert run_orbit("progress", "good").stdout.startswith("good: ok (run ")
+    failed = run_orbit("progress", "a-long-metric-id-that-is-wider").stdout
+    assert failed.startswith("a-long-metric-id-that-is-wider: failed (run ")
