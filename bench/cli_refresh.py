@@ -37,13 +37,12 @@ def main(runs: int) -> None:
         home = Path(tmp) / "dagster_home"
         home.mkdir()
         (home / "dagster.yaml").write_text((settings.PROJECT_ROOT / "dagster.yaml").read_text())
-        series = Path(tmp) / "series.json"
+        # Inside the data folder: the file template reads only under its allowed roots.
+        data = Path(tmp) / "data"
+        data.mkdir()
+        series = data / "series.json"
         series.write_text(json.dumps([{"date": f"2026-10-0{d}", "value": d} for d in (1, 2, 3)]))
-        env = {
-            **os.environ,
-            "DAGSTER_HOME": str(home),
-            "ORBIT_DATA_DIR": str(Path(tmp) / "data"),
-        }
+        env = {**os.environ, "DAGSTER_HOME": str(home), "ORBIT_DATA_DIR": str(data)}
         env.pop("ORBIT_DATABASE_URL", None)
         orbit = [str(BIN / "orbit")]
         subprocess.run(
