@@ -17,7 +17,6 @@ import dagster as dg
 from orbit_dagster.defs.metrics.partitions import metric_partitions
 from orbit_dagster.defs.resources import OrbitStore
 from orbit_dagster.quality import CHECKS, CheckResult, run_checks
-from orbit_dagster.store import Store
 
 POINTS = dg.AssetKey("metric_points")
 SEVERITY = {"error": dg.AssetCheckSeverity.ERROR, "warning": dg.AssetCheckSeverity.WARN}
@@ -42,15 +41,19 @@ def _summary(check_name: str) -> str:
 def metric_points_checks(
     context: dg.AssetCheckExecutionContext, orbit_store: OrbitStore
 ) -> Iterator[dg.AssetCheckResult]:
-    for result in _results(orbit_store.get_store(), context.partition_key):
+    points = orbit_store.get_store().list_points(context.partition_key)
+    for result in run_checks([point.to_json() for point in points]):
         yield dg.AssetCheckResult(**_outcome(result))
 
 
-def check_evaluations(store: Store, metric_id: str) -> list[dg.AssetCheckEvaluation]:
-    """The same checks for one metric, as events an op logs for that partition."""
+def check_evaluations(
+    metric_id: str, points: list[dict[str, Any]]
+) -> list[dg.AssetCheckEvaluation]:
+    """The same checks of one metric's points (as the store returns them, in JSON form), as
+    events an op logs for that partition."""
     return [
         dg.AssetCheckEvaluation(**_outcome(result), partition=metric_id)
-        for result in _results(store, metric_id)
+        for result in run_checks(points)
     ]
 
 
@@ -64,7 +67,3 @@ def _outcome(result: CheckResult) -> dict[str, Any]:
         "description": result.description,
         "metadata": result.metadata,
     }
-
-
-def _results(store: Store, metric_id: str) -> list[CheckResult]:
-    return run_checks([point.to_json() for point in store.list_points(metric_id)])

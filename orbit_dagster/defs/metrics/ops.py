@@ -215,6 +215,8 @@ def _log_materializations(
 ) -> None:
     """The metric's own partitions of both assets and their checks, as a one-partition run
     would record them."""
+    # Read once: the chart's facts and the checks are both about the stored series.
+    points = [p.to_json() for p in store.list_points(metric_id)]
     context.log_event(
         dg.AssetMaterialization(
             "metric_points", partition=metric_id, metadata=points_metadata(state)
@@ -224,12 +226,10 @@ def _log_materializations(
         dg.AssetMaterialization(
             "metric_chart",
             partition=metric_id,
-            metadata=chart_metadata(
-                state, [p.to_json() for p in store.list_points(metric_id)], picture=False
-            ),
+            metadata=chart_metadata(state, points, picture=False),
         )
     )
-    for evaluation in check_evaluations(store, metric_id):
+    for evaluation in check_evaluations(metric_id, points):
         # log_event's annotation lists only materializations, observations and expectations;
         # Dagster records a check evaluation logged this way, partition included (tested).
         context.log_event(evaluation)  # pyright: ignore[reportArgumentType]
