@@ -32,6 +32,14 @@ from orbit_dagster.transformers.errors import GenerationError
 DEMO_POINTS_SHOWN = 5
 
 
+def _check_schedule(schedule: str | None) -> None:
+    """A usage error for a `--schedule` that is not a cron expression."""
+    if schedule is not None and not croniter.is_valid(schedule):
+        raise click.BadParameter(
+            f"{schedule!r} is not a valid cron expression", param_hint="--schedule"
+        )
+
+
 def _check_config(template: str, config: dict[str, Any]) -> None:
     """Refuse, before anything is stored, a config its template or the generator would refuse."""
     validate_config(template, config)
@@ -69,10 +77,7 @@ def metrics_add(
 ) -> None:
     """Register a metric (the daemon's catalog sensor gives it a partition and a create run)."""
     config = parse_config(config_pairs)
-    if schedule is not None and not croniter.is_valid(schedule):
-        raise click.BadParameter(
-            f"{schedule!r} is not a valid cron expression", param_hint="--schedule"
-        )
+    _check_schedule(schedule)
     try:
         _check_config(template, config)
         metric = output.store().add_metric(
@@ -121,10 +126,7 @@ def metrics_update(
     """
     if schedule is not None and no_schedule:
         raise click.UsageError("give --schedule or --no-schedule, not both")
-    if schedule is not None and not croniter.is_valid(schedule):
-        raise click.BadParameter(
-            f"{schedule!r} is not a valid cron expression", param_hint="--schedule"
-        )
+    _check_schedule(schedule)
     store = output.store()
     try:
         metric = store.get_metric(metric_id)

@@ -75,7 +75,7 @@ def run(
             result = run_ingestion(code, data, config, limits=limits)
             output: Any = result.points
             if result.skipped:
-                click.echo(_skipped_text(result.skipped).removeprefix("; "), err=True)
+                click.echo(_skipped_text(result.skipped), err=True)
         else:
             output = run_transformer(code, data, config, kind="chart", limits=limits)
     except TransformerError as error:
@@ -155,7 +155,8 @@ def preview(
         mark = "*" if candidate["rank"] == 1 else " "
         click.echo(f"{candidate['rank']:>2}{mark} {candidate['series']:<48} {candidate['config']}")
     click.echo("")
-    click.echo(f"{len(result.points)} points" + _skipped_text(result.skipped))
+    skipped = _skipped_text(result.skipped)
+    click.echo(f"{len(result.points)} points" + (f"; {skipped}" if skipped else ""))
     shown = (
         result.points
         if len(result.points) <= 2 * rows
@@ -175,7 +176,8 @@ def preview(
 
 
 def _skipped_text(skipped: dict[str, int]) -> str:
-    return "; skipped: " + ", ".join(f"{n} {why}" for why, n in skipped.items()) if skipped else ""
+    """`skipped: 2 no usable date, 1 no usable value`, or "" when nothing was skipped."""
+    return "skipped: " + ", ".join(f"{n} {why}" for why, n in skipped.items()) if skipped else ""
 
 
 def _read_text(path: Path, option: str) -> str:
