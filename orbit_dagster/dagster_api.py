@@ -21,7 +21,8 @@ from orbit_dagster import settings
 from orbit_dagster.documents.jobs import DOCUMENT_JOB, SHA256_TAG, document_run_config
 from orbit_dagster.refresh.jobs import METRIC_PARTITIONS, REFRESH_JOB, refresh_run_config
 from orbit_dagster.refresh.modes import Mode
-from orbit_dagster.run_stats import RunSummary
+from orbit_dagster.run_stats import RunSummary, pipeline_stats
+from orbit_dagster.store import Store
 
 # Everything before a terminal state: such a run may still write.
 ACTIVE_STATUSES = frozenset(
@@ -204,7 +205,23 @@ def pipeline_entries(
     ]
 
 
-def run_summaries(instance: dg.DagsterInstance, since: dt.datetime) -> list[RunSummary]:
+def health_figures(
+    instance: dg.DagsterInstance, store: Store, window: dt.timedelta
+) -> dict[str, Any]:
+    """The pipeline health figures of the last `window` (`run_stats.pipeline_stats` over this
+    instance's runs and the store's metrics): what `pipeline_health` records and `orbit stats`
+    prints."""
+    now = dt.datetime.now(dt.UTC)
+    return pipeline_stats(
+        _run_summaries(instance, now - window),
+        store.list_metrics(),
+        since=now - window,
+        now=now,
+        default_cron=settings.refresh_cron(),
+    )
+
+
+def _run_summaries(instance: dg.DagsterInstance, since: dt.datetime) -> list[RunSummary]:
     """The runs created since `since`, as the health figures read them; a failed run carries
     the message of its failure event (read only for failed runs: one query each)."""
     records = instance.get_run_records(filters=dg.RunsFilter(created_after=since))

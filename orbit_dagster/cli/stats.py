@@ -6,10 +6,8 @@ import re
 
 import click
 
-from orbit_dagster import settings
 from orbit_dagster.cli import location
 from orbit_dagster.cli.output import echo_json, store
-from orbit_dagster.run_stats import pipeline_stats
 
 # "90m", "24h", "7d": a number and a unit is all a window needs (no library for three units).
 WINDOW = re.compile(r"(\d+)([mhd])")
@@ -38,14 +36,7 @@ def stats(window: str, as_json: bool) -> None:
     span = parse_window(window)
     from orbit_dagster import dagster_api  # Dagster is imported only when the figures are read
 
-    now = dt.datetime.now(dt.UTC)
-    figures = pipeline_stats(
-        dagster_api.run_summaries(location.instance(), now - span),
-        store().list_metrics(),
-        since=now - span,
-        now=now,
-        default_cron=settings.refresh_cron(),
-    )
+    figures = dagster_api.health_figures(location.instance(), store(), span)
     if as_json:
         echo_json(figures)
         return

@@ -1,16 +1,14 @@
 """`pipeline_health`: the health figures of the last day as an asset, materialized every 15
 minutes, so the Dagster UI plots each number over time (an asset's numeric metadata is
 plotted per materialization). `orbit stats` prints the same figures: both call
-`run_stats.pipeline_stats` on Dagster's run storage and the Orbit store."""
+`dagster_api.health_figures` (Dagster's run storage and the Orbit store)."""
 
 import datetime as dt
 
 import dagster as dg
 
-from orbit_dagster import settings
-from orbit_dagster.dagster_api import run_summaries
+from orbit_dagster.dagster_api import health_figures
 from orbit_dagster.defs.resources import OrbitStore
-from orbit_dagster.run_stats import pipeline_stats
 
 WINDOW = dt.timedelta(hours=24)
 
@@ -24,14 +22,7 @@ WINDOW = dt.timedelta(hours=24)
 def pipeline_health(
     context: dg.AssetExecutionContext, orbit_store: OrbitStore
 ) -> dg.MaterializeResult:
-    now = dt.datetime.now(dt.UTC)
-    stats = pipeline_stats(
-        run_summaries(context.instance, now - WINDOW),
-        orbit_store.get_store().list_metrics(),
-        since=now - WINDOW,
-        now=now,
-        default_cron=settings.refresh_cron(),
-    )
+    stats = health_figures(context.instance, orbit_store.get_store(), WINDOW)
     metadata: dict[str, dg.RawMetadataValue] = {
         "runs": stats["runs"],
         "failed_runs": len(stats["failed_runs"]),
