@@ -164,10 +164,9 @@ def metrics_list(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    # A refresh_status left by a run that died still reads "refreshing" here (no Dagster
-    # lookup per row); `orbit progress ID` asks Dagster whether the run lives.
+    # Dagster is asked (and imported) only for the rows whose lock is held.
     table = [
-        (row["id"], row["template"], status_word(row, bool(row["refresh_status"])), row["name"])
+        (row["id"], row["template"], status_word(row, location.is_run_active), row["name"])
         for row in rows
     ]
     header = ("id", "template", "status", "name")
@@ -280,7 +279,7 @@ def progress(metric_id: str, organization: str | None, as_json: bool) -> None:
         echo_json(report)
         return
     metric = output.store().get_metric(metric_id)
-    state = status_word(metric, report["isProcessing"])
+    state = status_word(metric, location.is_run_active)
     if report["isProcessing"]:
         state += f": {report['currentStep']}"
     run = f" (run {report['runId']})" if report.get("runId") else ""

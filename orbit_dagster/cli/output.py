@@ -6,6 +6,7 @@ stdout only, as indented JSON with sorted keys.
 """
 
 import json
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import click
@@ -38,11 +39,13 @@ def parse_config(pairs: tuple[str, ...]) -> dict[str, Any]:
     return config
 
 
-def status_word(metric: dict[str, Any], refreshing: bool) -> str:
-    """One word for where a metric stands, the same in `metrics list`, `metrics show` and
-    `progress`: refreshing, failed (its last refresh), ok, or never run."""
-    if refreshing:
-        return "refreshing"
+def status_word(metric: dict[str, Any], is_run_active: Callable[[str], bool]) -> str:
+    """One word for where a metric stands, the same in `metrics list` and `progress`:
+    refreshing, interrupted (its lock is held by a run that is no longer alive; the next
+    refresh takes it over), failed (its last refresh), ok, or never run."""
+    holder = metric.get("refresh_run_id")
+    if holder:
+        return "refreshing" if is_run_active(holder) else "interrupted"
     if metric.get("last_error"):
         return "failed"
     return "ok" if metric.get("last_fetched_at") else "never run"

@@ -327,3 +327,25 @@ def test_list_and_progress_say_the_same_status_word(run_orbit, tmp_path):
     assert run_orbit("progress", "good").stdout.startswith("good: ok (run ")
     failed = run_orbit("progress", "a-long-metric-id-that-is-wider").stdout
     assert failed.startswith("a-long-metric-id-that-is-wider: failed (run ")
+
+
+def test_a_lock_left_by_a_dead_run_reads_interrupted_not_refreshing(run_orbit, tmp_path):
+    from orbit_dagster.refresh.plan import plan
+
+    payload = tmp_path / "s.json"
+    payload.write_text(json.dumps([{"date": "2026-10-01", "value": 1}]))
+    add = ("metrics", "add", "--id", "stuck", "--name", "Stuck", "--template", "file")
+    assert run_orbit(*add, "--config", f"path={payload}").returncode == 0
+    # A run Dagster has never heard of claims the metric and dies without finishing.
+    store = Store(f"sqlite:///{tmp_path / 'data' / 'orbit.sqlite3'}")
+    store.refresh_log.begin(
+        "stuck", "dead-run", pipeline_name="refresh_metric_job", mode="create",
+        plan=plan("create"), is_run_active=lambda _run: False,
+    )  # fmt: skip
+    store.refresh_log.start_step("stuck", "dead-run", "fetching-api-data")
+    listed = run_orbit("metrics", "list").stdout.splitlines()
+    assert listed[1].split()[:3] == ["stuck", "file", "interrupted"]
+    assert run_orbit("progress", "stuck").stdout.startswith("stuck: interrupted (run dead-run)")
+    # The next refresh takes the lock over.
+    assert run_orbit("refresh", "stuck", "--mode", "create").returncode == 0
+    assert run_orbit("metrics", "list").stdout.splitlines()[1].split()[2] == "ok"
