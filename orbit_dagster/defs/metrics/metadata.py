@@ -5,7 +5,7 @@ from typing import Any
 
 import dagster as dg
 
-from orbit_dagster.charts import ChartRenderError, render_png, summarize
+from orbit_dagster.charts import ChartRenderError, render_png, rows_drawn, summarize
 from orbit_dagster.refresh.state import RefreshState
 
 # A picture is kept in the run's event log with every materialization: bound its size.
@@ -58,4 +58,7 @@ def _picture(spec: dict[str, Any]) -> dg.MetadataValue:
             f"no preview: the picture is {len(png):,} bytes (at most {MAX_PICTURE_BYTES:,})"
         )
     encoded = base64.b64encode(png).decode("ascii")
-    return dg.MetadataValue.md(f"![chart](data:image/png;base64,{encoded})")
+    drawn, total = rows_drawn(spec)
+    # A long series is drawn from its newest rows: say so under the picture.
+    caption = f"\n\nthe newest {drawn:,} of {total:,} points are drawn" if drawn < total else ""
+    return dg.MetadataValue.md(f"![chart](data:image/png;base64,{encoded}){caption}")

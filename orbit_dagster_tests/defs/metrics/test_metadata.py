@@ -2,6 +2,7 @@
 refreshes), the facts of the series, and the mark as a word, never a Python repr."""
 
 import base64
+import datetime as dt
 import json
 
 import dagster as dg
@@ -39,6 +40,20 @@ def test_a_one_metric_refresh_shows_the_chart_as_a_picture(definitions, instance
     assert metadata["chart"].startswith(prefix) and metadata["chart"].endswith(")")
     png = base64.b64decode(metadata["chart"][len(prefix) : -1])
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+
+
+def test_a_picture_of_a_long_series_says_which_points_it_draws(
+    definitions, instance, orbit_env, tmp_path
+):
+    start = dt.date(2010, 1, 1)
+    days = [{"date": str(start + dt.timedelta(days=n)), "value": n % 9} for n in range(5_200)]
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(days))
+    Store(orbit_env).add_metric("long", name="Long", template="file", config={"path": str(path)})
+    assert run_refresh(definitions, instance, "long", "create").success
+    chart = chart_metadata(instance)["chart"]
+    assert chart.startswith("![chart](data:image/png;base64,")
+    assert chart.endswith(")\n\nthe newest 5,000 of 5,200 points are drawn")
 
 
 def test_a_batch_run_shows_the_facts_without_drawing(definitions, instance, metric):
