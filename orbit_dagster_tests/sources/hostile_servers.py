@@ -84,32 +84,28 @@ def _read_request(conn: socket.socket) -> None:
         data += chunk
 
 
-def drip_body(interval: float = 0.25, count: int = 400) -> Handler:
-    """Headers at once, then the body one byte every `interval` seconds."""
+def drip(head: bytes, byte: bytes, interval: float, count: int) -> Handler:
+    """`head` at once, then `byte` every `interval` seconds, `count` times."""
 
     def handler(conn: socket.socket, state: Hostile) -> None:
-        conn.sendall(JSON_HEAD + f"Content-Length: {count}\r\n\r\n".encode())
+        conn.sendall(head)
         for _ in range(count):
             if not state.wait(interval):
                 return
-            conn.sendall(b" ")
+            conn.sendall(byte)
             state.sent += 1
 
     return handler
+
+
+def drip_body(interval: float = 0.25, count: int = 400) -> Handler:
+    """Headers at once, then the body one byte every `interval` seconds."""
+    return drip(JSON_HEAD + f"Content-Length: {count}\r\n\r\n".encode(), b" ", interval, count)
 
 
 def drip_headers(interval: float = 0.25, count: int = 400) -> Handler:
     """The status line, then header bytes one every `interval` seconds: never a full head."""
-
-    def handler(conn: socket.socket, state: Hostile) -> None:
-        conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-        for _ in range(count):
-            if not state.wait(interval):
-                return
-            conn.sendall(b"a")
-            state.sent += 1
-
-    return handler
+    return drip(b"HTTP/1.1 200 OK\r\nX-Slow: ", b"a", interval, count)
 
 
 def silent(conn: socket.socket, state: Hostile) -> None:
