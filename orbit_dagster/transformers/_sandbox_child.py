@@ -25,11 +25,7 @@ import resource
 import signal
 import statistics
 import sys
-import threading
-import time
 import types
-
-PARENT_CHECK_SECONDS = 0.1
 
 FILENAME = "<transformer>"
 FRAME_HEADER_BYTES = 8
@@ -154,7 +150,6 @@ class Failure(Exception):
 
 def main() -> None:
     settings = json.loads(sys.argv[1])
-    die_with_parent(settings["parent_pid"])
     restricted = load_restricted_python(settings["path"])
     # Modules that allow-listed ones import lazily at first use (datetime.strptime imports
     # _strptime) must be loaded now: once the limits are on, no file can be opened.
@@ -267,24 +262,6 @@ def load_restricted_python(path: list[str]) -> types.SimpleNamespace:
         getattr=safer_getattr,
         no_default=raise_,
     )
-
-
-def die_with_parent(parent_pid: int) -> None:
-    """End this process within PARENT_CHECK_SECONDS of the process that started it dying (a
-    SIGKILLed run, an OOM-killed worker), not only when it next touches its pipes.
-
-    A daemon thread watches the parent pid; it is started before the limits go on (a thread
-    counts against RLIMIT_NPROC) and never touches transformer code. Linux's PR_SET_PDEATHSIG
-    would be signal-driven, but it fires when the *thread* that started the child ends, and a
-    warm pool worker outlives the thread that started it.
-    """
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(PARENT_CHECK_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def apply_limits(settings: dict) -> None:

@@ -58,8 +58,6 @@ def child_command(limits: SandboxLimits, **settings: Any) -> list[str]:
         "memory_mb": limits.memory_mb,
         "max_output_bytes": limits.max_output_bytes,
         "max_points": limits.max_points,
-        # The child is killed when this process dies (see `die_with_parent` in the child).
-        "parent_pid": os.getpid(),
         **settings,
     }
     # -I: no PYTHON* variables, user site or script directory on sys.path; -S: no site-packages

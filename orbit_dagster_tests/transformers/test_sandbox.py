@@ -6,8 +6,6 @@ Every test through `run`/`fails` runs twice: in a new child per execution, and i
 
 import os
 import resource
-import signal
-import subprocess
 import sys
 import textwrap
 import threading
@@ -455,57 +453,3 @@ def test_limits_and_kind_are_checked():
         SandboxLimits(memory_mb=0)
     with pytest.raises(ValueError, match="kind must be 'ingestion' or 'chart'"):
         run_transformer("", [], kind="table")
-
-
-PARENT = """
-import sys
-from orbit_dagster.transformers import SandboxLimits, SandboxPool, run_transformer
-code = "def transform(points, config):\\n    while True:\\n        pass\\n"
-limits = SandboxLimits(wall_seconds=60, cpu_seconds=60)
-if sys.argv[1] == "pool":
-    with SandboxPool(size=1, limits=limits) as pool:
-        run_transformer(code, [], {}, kind="chart", pool=pool)
-else:
-    run_transformer(code, [], {}, kind="chart", limits=limits)
-"""
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-@pytest.mark.parametrize("how", ["fresh", "pool"])
-def test_a_child_dies_within_a_second_of_its_parent_being_killed(how):
-    parent = subprocess.Popen([sys.executable, "-c", PARENT, how])
-    try:
-        deadline = time.monotonic() + 30
-        while not (children := children_of(parent.pid)):
-            assert time.monotonic() < deadline and parent.poll() is None
-            time.sleep(0.05)
-        time.sleep(0.3)  # the child is busy in its endless loop
-        parent.send_signal(signal.SIGKILL)
-        parent.wait()
-        killed_at = time.monotonic()
-        while any(alive(child) for child in children):
-            assert time.monotonic() - killed_at < 1.0, f"children {children} outlived the parent"
-            time.sleep(0.02)
-    finally:
-        if parent.poll() is None:
-            parent.kill()
