@@ -46,6 +46,12 @@ def embedded_dagster_home() -> Path:
     return home
 
 
+def dagster_home() -> Path:
+    """The Dagster instance every Orbit command and the README's Dagster commands use:
+    `DAGSTER_HOME` when set, else the embedded one (`orbit dagster-home` prints it)."""
+    return Path(os.environ.get("DAGSTER_HOME") or embedded_dagster_home())
+
+
 DEFAULT_REFRESH_CRON = "0 * * * *"
 
 

@@ -21,7 +21,12 @@ def instance():
     return dagster_api.instance()
 
 
-def is_run_active(run_id: str) -> bool:
-    from orbit_dagster import dagster_api
+def run_is_active(store):
+    """Whether a run still lives (Dagster's status and the run's heartbeats in `store`)."""
 
-    return dagster_api.run_is_active(instance())(run_id)
+    def is_active(run_id: str) -> bool:
+        from orbit_dagster.dagster_api.interrupted import run_is_active
+
+        return run_is_active(instance(), store)(run_id)
+
+    return is_active

@@ -17,7 +17,8 @@ from croniter import croniter
 from orbit_dagster.cli import location, output
 from orbit_dagster.cli.charts import chart
 from orbit_dagster.cli.documents import documents
-from orbit_dagster.cli.output import echo_json, fail, parse_config, status_word
+from orbit_dagster.cli.output import echo_json, echo_table, fail, parse_config, status_word
+from orbit_dagster.cli.runs import check_interrupted, dagster_home, recover, resume, runs
 from orbit_dagster.cli.stats import stats
 from orbit_dagster.cli.transformers import transformer
 from orbit_dagster.quality import run_checks
@@ -141,7 +142,9 @@ def metrics_update(
             _check_config(metric["template"], changes["config"])
         if schedule is not None or no_schedule:
             changes["schedule"] = schedule
-        changed = store.update_metric(metric_id, changes, is_run_active=location.is_run_active)
+        changed = store.update_metric(
+            metric_id, changes, is_run_active=location.run_is_active(store)
+        )
     except (SourceError, StoreError, GenerationError) as error:
         fail(str(error))
     if not changed:
@@ -160,21 +163,17 @@ def metrics_update(
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def metrics_list(as_json: bool) -> None:
     """List metrics."""
-    rows = output.store().list_metrics()
+    store = output.store()
+    rows = store.list_metrics()
     if as_json:
         echo_json(rows)
         return
     # Dagster is asked (and imported) only for the rows whose lock is held.
-    table = [
-        (row["id"], row["template"], status_word(row, location.is_run_active), row["name"])
-        for row in rows
-    ]
-    header = ("id", "template", "status", "name")
-    # Columns as wide as their longest cell; the name, last, is not padded.
-    widths = [max(len(line[i]) for line in [header, *table]) for i in range(3)]
-    for *cells, name in [header, *table]:
-        padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=True)]
-        click.echo("  ".join([*padded, name]))
+    is_active = location.run_is_active(store)
+    echo_table(
+        ("id", "template", "status", "name"),
+        [(row["id"], row["template"], status_word(row, is_active), row["name"]) for row in rows],
+    )
 
 
 @metrics.command("show")
@@ -267,10 +266,12 @@ def refresh(metric_id: str, mode: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the progress object.")
 def progress(metric_id: str, organization: str | None, as_json: bool) -> None:
     """Steps of the metric's current (or last) refresh."""
+    store = output.store()
+    is_active = location.run_is_active(store)
     try:
         report = progress_answer(
-            output.store().refresh_log.progress(
-                metric_id, organization=organization, is_run_active=location.is_run_active
+            store.refresh_log.progress(
+                metric_id, organization=organization, is_run_active=is_active
             )
         )
     except MetricNotFoundError as error:
@@ -278,8 +279,8 @@ def progress(metric_id: str, organization: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(report)
         return
-    metric = output.store().get_metric(metric_id)
-    state = status_word(metric, location.is_run_active)
+    metric = store.get_metric(metric_id)
+    state = status_word(metric, is_active)
     if report["isProcessing"]:
         state += f": {report['currentStep']}"
     run = f" (run {report['runId']})" if report.get("runId") else ""
@@ -340,3 +341,8 @@ cli.add_command(transformer)
 cli.add_command(chart)
 cli.add_command(stats)
 cli.add_command(documents)
+cli.add_command(runs)
+cli.add_command(check_interrupted)
+cli.add_command(recover)
+cli.add_command(resume)
+cli.add_command(dagster_home)

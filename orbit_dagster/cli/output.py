@@ -6,7 +6,7 @@ stdout only, as indented JSON with sorted keys.
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import click
@@ -22,6 +22,19 @@ def store() -> Store:
 
 def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True))
+
+
+def echo_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Rows under a header, columns as wide as their longest cell (the last is not padded);
+    None shows as "-"."""
+    lines = [
+        list(header),
+        *([("-" if cell is None else str(cell)) for cell in row] for row in rows),
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    for *cells, last in lines:
+        padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=True)]
+        click.echo("  ".join([*padded, last]).rstrip())
 
 
 def fail(message: str) -> NoReturn:

@@ -1,5 +1,7 @@
 """`StepRecorder`: runs one named step of a metric refresh and records it in the step log.
 
+While a step runs, this process beats for the run (`orbit_dagster.liveness`), so a run
+killed mid-step is known dead at once on this host and within a minute elsewhere.
 Entering a step claims the metric for the run (idempotent; refused while another live run
 holds it), sets `refresh_status` to the step and marks its row running. Leaving it records
 success or skipped with the duration; an exception records the failure, cancels the steps
@@ -11,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from orbit_dagster.liveness import working_on
 from orbit_dagster.refresh.errors import OWN_ERRORS
 from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.store import Store
@@ -42,6 +45,10 @@ class StepRecorder:
 
     @contextmanager
     def step(self, name: str) -> Iterator[StepOutcome]:
+        with working_on(self.store, self.run_id, name, self.metric_id):
+            yield from self._recorded(name)
+
+    def _recorded(self, name: str) -> Iterator[StepOutcome]:
         log = self.store.refresh_log
         log.begin(
             self.metric_id,

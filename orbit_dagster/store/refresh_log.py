@@ -87,9 +87,7 @@ class RefreshLog:
                         "Try again when that run has finished."
                     )
                 # Closing the stale run releases its lock, so the claim below expects none.
-                _close_run(
-                    conn, metric_id, holder_run, "interrupted: the run stopped without finishing"
-                )
+                _interrupt_run(conn, metric_id, holder_run)
                 holder_run = None
             # Compare-and-set: of two runs claiming at once, exactly one sees rowcount 1.
             claimed = conn.execute(
@@ -218,6 +216,43 @@ class RefreshLog:
                 changed.append(metric_id)
         return [m for m in changed if m is not None]
 
+    def held_locks(self) -> dict[str, str]:
+        """Every metric held by a run: {metric id: run id}."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(_metrics.c.id, _metrics.c.refresh_run_id).where(
+                    _metrics.c.refresh_run_id.is_not(None)
+                )
+            )
+            return {row.id: row.refresh_run_id for row in rows}
+
+    def release_dead(self, metric_id: str, run_id: str) -> bool:
+        """Close what a dead run left of a metric's refresh (its running step `interrupted`,
+        the rest `cancelled`) and release the metric. False when `run_id` no longer holds it
+        (it finished meanwhile, or another claim took over first)."""
+        with self.engine.begin() as conn:
+            # FOR UPDATE on Postgres (SQLite renders none and serialises writers itself).
+            holder = conn.execute(
+                sa.select(_metrics.c.refresh_run_id)
+                .where(_metrics.c.id == metric_id)
+                .with_for_update()
+            ).scalar()
+            if holder != run_id:
+                return False
+            _interrupt_run(conn, metric_id, run_id)
+            return True
+
+    def run_ids(self, metric_id: str) -> list[str]:
+        """Every run recorded for a metric, newest first."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.select(_runs.c.run_id)
+                    .where(_runs.c.metric_id == metric_id)
+                    .order_by(_runs.c.started_at.desc(), _runs.c.id.desc())
+                ).scalars()
+            )
+
     def steps(self, metric_id: str, run_id: str) -> list[dict[str, Any]]:
         """The step-log rows of one run of one metric, in plan order."""
         with self.engine.connect() as conn:
@@ -307,7 +342,7 @@ class RefreshLog:
             conn.execute(
                 _logs.update()
                 .where(_logs.c.metric_id == metric_id, _logs.c.run_id == run_id)
-                .where(_logs.c.status.in_([s.FAILED, s.CANCELLED, s.RUNNING]))
+                .where(_logs.c.status.in_([s.FAILED, s.CANCELLED, s.INTERRUPTED, s.RUNNING]))
                 .values(status=s.PENDING, error=None, finished_at=None, duration_ms=None)
             )
             conn.execute(
@@ -379,6 +414,18 @@ def _close_run(conn: sa.Connection, metric_id: str, run_id: str, error: str) -> 
         .values(refresh_status=None, refresh_run_id=None, last_error=error, updated_at=now)
     )
     _end_run(conn, metric_id, run_id, status=s.FAILED, error=error)
+
+
+def _interrupt_run(conn: sa.Connection, metric_id: str, run_id: str) -> None:
+    """End a run that died on a metric: the step it was in is `interrupted`, not failed (it
+    raised nothing), and the planned ones after it never ran."""
+    conn.execute(
+        _logs.update()
+        .where(_logs.c.metric_id == metric_id, _logs.c.run_id == run_id)
+        .where(_logs.c.status == s.RUNNING)
+        .values(status=s.INTERRUPTED, finished_at=utcnow())
+    )
+    _close_run(conn, metric_id, run_id, f"interrupted: run {run_id} stopped without finishing")
 
 
 def _end_run(

@@ -191,6 +191,24 @@ pipeline_runs = sa.Table(
     sa.UniqueConstraint("run_id", "metric_id", name="uq_pipeline_runs_run_metric"),
 )
 
+# One row per process working on a run, rewritten every few seconds while it works (see
+# `orbit_dagster/liveness.py`): a run whose process is gone, or that stopped beating, is dead
+# even while Dagster still shows it started (a `kill -9`'d run has no one to report its end).
+run_heartbeats = sa.Table(
+    "run_heartbeats",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("host", sa.String(255), primary_key=True),
+    sa.Column("pid", sa.Integer(), primary_key=True, autoincrement=False),
+    # The process's own start time (seconds since the epoch): a reused pid is another process.
+    sa.Column("process_started", sa.Float(), nullable=False),
+    # Not a foreign key: document runs beat too, and a run outlives nothing it refers to.
+    sa.Column("metric_id", sa.String(ID_LENGTH), nullable=True),
+    sa.Column("step", sa.String(100), nullable=True),
+    sa.Column("started_at", sa.DateTime(), nullable=False),
+    sa.Column("beat_at", sa.DateTime(), nullable=False),
+)
+
 # One row per document, identified by the SHA-256 of its bytes: a file submitted again (CLI,
 # sensor, re-run) finds its row instead of being uploaded and extracted a second time.
 veryfi_documents = sa.Table(

@@ -9,16 +9,18 @@ ENDPOINT_PREFIX = "pipeline:"
 
 # Step-log statuses. `pending` is a planned step not started yet; `skipped` a step this run
 # does not execute (its mode has no such step, or it reuses what exists); `cancelled` a
-# planned step that never ran because an earlier one failed.
-PENDING, RUNNING, SUCCESS, FAILED, SKIPPED, CANCELLED = (
+# planned step that never ran because an earlier one failed or the run died; `interrupted` a
+# step that was running when its run died (killed, its host lost).
+PENDING, RUNNING, SUCCESS, FAILED, SKIPPED, CANCELLED, INTERRUPTED = (
     "pending",
     "running",
     "success",
     "failed",
     "skipped",
     "cancelled",
+    "interrupted",
 )
-FINISHED_STATUSES = frozenset({SUCCESS, FAILED, SKIPPED, CANCELLED})
+FINISHED_STATUSES = frozenset({SUCCESS, FAILED, SKIPPED, CANCELLED, INTERRUPTED})
 
 
 def endpoint(step: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from orbit_dagster.store import schema as t
 from orbit_dagster.store.documents import DocumentStore
 from orbit_dagster.store.engine import get_engine
+from orbit_dagster.store.heartbeats import Heartbeats
 from orbit_dagster.store.records import (
     MetricBusyError,
     MetricExistsError,
@@ -46,6 +47,7 @@ class Store:
         self.engine = get_engine(url)
         self.refresh_log = RefreshLog(self.engine)
         self.documents = DocumentStore(self.engine)
+        self.heartbeats = Heartbeats(self.engine)
 
     # -- metrics -------------------------------------------------------------------------
 

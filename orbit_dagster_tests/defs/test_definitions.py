@@ -11,9 +11,9 @@ from orbit_dagster.documents.jobs import DOCUMENT_JOB
 from orbit_dagster.refresh.jobs import REFRESH_JOB
 
 # The modules that may reach Dagster: the wiring (`defs/`), the entry point and
-# `dagster_api.py`, the one module the command uses to reach Dagster. Everything else in the
+# `dagster_api/`, the one package the command uses to reach Dagster. Everything else in the
 # package is plain Python, including any module added later.
-DAGSTER_FACING = ("defs", "definitions.py", "dagster_api.py")
+DAGSTER_FACING = ("defs", "definitions.py", "dagster_api")
 
 
 def test_definitions_load_without_deprecation_warnings(orbit_env):

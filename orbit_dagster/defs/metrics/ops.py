@@ -11,7 +11,11 @@ import dagster as dg
 from dagster_openai import OpenAIResource
 from pydantic import Field
 
-from orbit_dagster.dagster_api import ensure_metric_partitions, run_is_active
+from orbit_dagster.dagster_api import (
+    ensure_metric_partitions,
+    missing_partition_error,
+)
+from orbit_dagster.dagster_api.interrupted import run_is_active
 from orbit_dagster.defs.metrics.checks import check_evaluations
 from orbit_dagster.defs.metrics.metadata import chart_metadata, points_metadata
 from orbit_dagster.defs.metrics.resources import TransformerGeneration
@@ -50,6 +54,10 @@ def _run(
     tools: TransformerTools = DEFAULT_TOOLS,
 ) -> RefreshState:
     """Run this op's step for this partition, planning what this run (or re-execution) runs."""
+    # Checked by every step, before it writes: a re-execution starts at any of them.
+    missing = missing_partition_error(context.instance, context.partition_key)
+    if missing:
+        raise dg.Failure(description=missing, allow_retries=False)
     step_keys = context.run.step_keys_to_execute
     # The run's steps include the asset checks' step, which is no refresh step.
     op_names = None if step_keys is None else {key.split(".")[-1] for key in step_keys}
@@ -58,14 +66,15 @@ def _run(
         if op_names is None
         else {BY_OP_NAME[name].name for name in op_names if name in BY_OP_NAME}
     )
+    store = orbit_store.get_store()
     recorder = StepRecorder(
-        store=orbit_store.get_store(),
+        store=store,
         metric_id=context.partition_key,
         run_id=context.run_id,
         job_name=context.job_name,
         mode=state.mode,
         plan=plan(state.mode, executed, context.run.parent_run_id),
-        is_run_active=run_is_active(context.instance),
+        is_run_active=run_is_active(context.instance, store),
     )
     return run_step(recorder, BY_OP_NAME[context.op_def.name], state, tools)
 
@@ -89,6 +98,8 @@ def fetch_api_data(
     initial = RefreshState(metric_id=context.partition_key, mode=config.mode)
     try:
         return _run(context, orbit_store, initial)
+    except dg.Failure:
+        raise
     except Exception as error:
         if isinstance(error, SourceError) and error.retryable:
             raise  # rate limit, 5xx, network: the RetryPolicy above tries again later
@@ -201,7 +212,7 @@ def _refresh_one(
             context.run_id,
             context.job_name,
             mode,
-            run_is_active(context.instance),
+            run_is_active(context.instance, store),
             tools,
         )
     except Exception as error:

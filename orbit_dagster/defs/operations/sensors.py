@@ -1,4 +1,6 @@
-"""`run_failure_sensor`: every failed run is recorded in the Orbit store and announced.
+"""`run_failure_sensor`: every failed run is recorded in the Orbit store and announced;
+`interrupted_runs_sensor`: every minute, runs whose processes died are failed and their
+metrics released (`dagster_api.recover`), so nothing waits for the next refresh to notice.
 
 It writes the run into `pipeline_runs` (and `last_error` of the metrics it covered) for what
 the steps themselves could not record — a run refused, killed or misconfigured — and posts
@@ -9,6 +11,7 @@ is logged and nothing else fails with it.
 import dagster as dg
 
 from orbit_dagster.alerts import post_alert
+from orbit_dagster.dagster_api.interrupted import recover
 from orbit_dagster.defs.metrics.resources import RefreshSettings
 from orbit_dagster.defs.resources import OrbitStore
 from orbit_dagster.refresh.jobs import run_metric_ids
@@ -52,3 +55,22 @@ def run_failure_sensor(
         },
     )
     context.log.info(f"alert for run {run.run_id}: {outcome}")
+
+
+@dg.sensor(
+    name="interrupted_runs_sensor",
+    description="Every minute: fails runs whose processes are gone (killed, host lost) though "
+    "Dagster still shows them started, and releases the metrics they held, their running "
+    "step marked interrupted. `orbit recover` does the same on demand.",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def interrupted_runs_sensor(
+    context: dg.SensorEvaluationContext, orbit_store: OrbitStore
+) -> dg.SkipReason:
+    failed = recover(context.instance, orbit_store.get_store())
+    for run in failed:
+        context.log.warning(f"run {run.run_id} ({run.job_name}) failed: {run.reason}")
+    if not failed:
+        return dg.SkipReason("no interrupted run")
+    return dg.SkipReason(f"failed {len(failed)} interrupted run(s); their metrics are released")

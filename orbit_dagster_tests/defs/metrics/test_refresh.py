@@ -8,7 +8,8 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from orbit_dagster.dagster_api import ensure_metric_partitions, run_is_active, run_refresh
+from orbit_dagster.dagster_api import ensure_metric_partitions, run_refresh
+from orbit_dagster.dagster_api.interrupted import run_is_active
 from orbit_dagster.refresh.jobs import REFRESH_JOB, refresh_run_config
 from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.refresh.progress import progress_answer
@@ -205,7 +206,7 @@ def test_progress_shows_the_steps_in_order_during_and_after_a_run(store, refresh
         progress = None
         while time.monotonic() < deadline:
             progress = progress_answer(
-                store.refresh_log.progress("live", is_run_active=run_is_active(instance))
+                store.refresh_log.progress("live", is_run_active=run_is_active(instance, store))
             )
             if progress.get("currentStep") == "fetching-api-data":
                 break
@@ -218,7 +219,7 @@ def test_progress_shows_the_steps_in_order_during_and_after_a_run(store, refresh
         thread.join(timeout=60)
     assert result["outcome"].success, result["outcome"].error
     progress = progress_answer(
-        store.refresh_log.progress("live", is_run_active=run_is_active(instance))
+        store.refresh_log.progress("live", is_run_active=run_is_active(instance, store))
     )
     assert progress["isProcessing"] is False and progress["error"] is None
     assert [s["step"] for s in progress["completedSteps"]] == list(STEPS)

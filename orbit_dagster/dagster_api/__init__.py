@@ -2,38 +2,33 @@
 
 The `orbit` command imports this module and `definitions.py`, never `defs/` (the loader
 imports every module there, and its modules are objects for Dagster to load, not an API).
-The wiring under `defs/` uses the same helpers: whether a run still lives, the metric
-partitions, the pipelines mirror. Runs started here go through the persistent instance
+The wiring under `defs/` uses the same helpers: the metric partitions, the pipelines mirror;
+whether a run still lives is in `interrupted.py`, run history and re-execution in
+`history.py`. Runs started here go through the persistent instance
 (`DAGSTER_HOME`, else the embedded one under the data folder), so they show in the UI.
 """
 
 import datetime as dt
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 import dagster as dg
-from dagster_shared.error import SerializableErrorInfo
 
 from orbit_dagster import settings
+from orbit_dagster.dagster_api.failures import failure_reason
 from orbit_dagster.documents.jobs import DOCUMENT_JOB, SHA256_TAG, document_run_config
-from orbit_dagster.refresh.jobs import METRIC_PARTITIONS, REFRESH_JOB, refresh_run_config
+from orbit_dagster.refresh.jobs import (
+    METRIC_PARTITIONS,
+    REFRESH_JOB,
+    refresh_run_config,
+)
 from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.run_stats import RunSummary, pipeline_stats
 from orbit_dagster.store import Store
 
-# Everything before a terminal state: such a run may still write.
-ACTIVE_STATUSES = frozenset(
-    {
-        dg.DagsterRunStatus.QUEUED,
-        dg.DagsterRunStatus.NOT_STARTED,
-        dg.DagsterRunStatus.STARTING,
-        dg.DagsterRunStatus.STARTED,
-        dg.DagsterRunStatus.CANCELING,
-    }
-)
 # The terminal shows a run's outcome; every event stays in the run's log in the UI.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 # Dagster's hidden jobs for ad-hoc asset runs are not pipelines a user defined.
@@ -43,19 +38,8 @@ HIDDEN_JOB_PREFIX = "__"
 @cache
 def instance() -> dg.DagsterInstance:
     """The command's persistent instance: `DAGSTER_HOME`, else the embedded one."""
-    if "DAGSTER_HOME" not in os.environ:
-        os.environ["DAGSTER_HOME"] = str(settings.embedded_dagster_home())
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home())
     return dg.DagsterInstance.get()
-
-
-def run_is_active(instance: dg.DagsterInstance) -> Callable[[str], bool]:
-    """Whether a run still lives, as the store's refresh lock and progress ask it."""
-
-    def is_active(run_id: str) -> bool:
-        run = instance.get_run_by_id(run_id)
-        return run is not None and run.status in ACTIVE_STATUSES
-
-    return is_active
 
 
 def metric_partition_changes(
@@ -71,6 +55,23 @@ def ensure_metric_partitions(instance: dg.DagsterInstance, metric_ids: Sequence[
     missing, _ = metric_partition_changes(instance, metric_ids)
     if missing:
         instance.add_dynamic_partitions(METRIC_PARTITIONS, missing)
+
+
+def missing_partition_error(instance: dg.DagsterInstance, metric_id: str) -> str | None:
+    """Why a refresh of `metric_id` cannot run on this instance, before it writes anything:
+    the metric has no partition here (another `DAGSTER_HOME` than the one that knows it)."""
+    if instance.has_dynamic_partition(METRIC_PARTITIONS, metric_id):
+        return None
+    where = (
+        "a temporary instance (DAGSTER_HOME is unset)"
+        if instance.is_ephemeral
+        else f"the Dagster instance at {instance.root_directory}"
+    )
+    return (
+        f"metric '{metric_id}' has no partition in {where}, so nothing was written: run on the "
+        "instance where Orbit's catalog sensor added it (`orbit dagster-home` prints the one "
+        "the orbit command uses)"
+    )
 
 
 def remove_metric_partition(instance: dg.DagsterInstance, metric_id: str) -> None:
@@ -127,24 +128,8 @@ def _execute(
     tags = dict(run.tags) if run else {}
     if result.success:
         return RunOutcome(run_id=result.run_id, success=True, error=None, tags=tags)
-    failures = [e.step_failure_data for e in result.all_events if e.is_step_failure]
-    if not failures:
-        error = "the run failed"
-    elif failures[0].user_failure_data is not None:
-        # A `dg.Failure` raised by our op: its description is the whole message.
-        error = failures[0].user_failure_data.description or root_cause(failures[0].error)
-    else:
-        error = root_cause(failures[0].error)
+    error = failure_reason(instance, result.run_id)
     return RunOutcome(run_id=result.run_id, success=False, error=error, tags=tags)
-
-
-def root_cause(error: SerializableErrorInfo | None) -> str:
-    """The message of the exception our step raised, under Dagster's wrapping errors."""
-    if error is None:
-        return "the step failed"
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip()
 
 
 def pipeline_entries(
@@ -223,15 +208,14 @@ def health_figures(
 
 def _run_summaries(instance: dg.DagsterInstance, since: dt.datetime) -> list[RunSummary]:
     """The runs created since `since`, as the health figures read them; a failed run carries
-    the message of its failure event (read only for failed runs: one query each)."""
+    its reason (read only for failed runs: two queries each)."""
     records = instance.get_run_records(filters=dg.RunsFilter(created_after=since))
     summaries = []
     for record in records:
         run = record.dagster_run
         error = None
         if run.status == dg.DagsterRunStatus.FAILURE:
-            failures = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
-            error = failures[-1].message if failures else None
+            error = failure_reason(instance, run.run_id)
         summaries.append(
             RunSummary(
                 run_id=run.run_id,
