@@ -13,6 +13,7 @@ from orbit_dagster import settings
 from orbit_dagster.cli import location
 from orbit_dagster.cli.output import echo_json, echo_table, fail, store
 from orbit_dagster.cli.stats import parse_window
+from orbit_dagster.refresh.table import STEPS
 
 
 @click.group("runs", invoke_without_command=True)
@@ -86,11 +87,12 @@ def runs_show(run_id: str, as_json: bool) -> None:
             ("step", "status", "ms", "error"),
             [(s["step"], s["status"], s["duration_ms"], s["error"]) for s in steps],
         )
-        for step in steps:
-            if step["detail"] and step["step"].endswith("fetching-api-data"):
-                click.echo(f"  request log of {step['step']}:")
-                for line in step["detail"].splitlines():
-                    click.echo(f"    {line}")
+        # The first step fetched: its detail is the request log and the response excerpt.
+        fetch = steps[0] if steps else None
+        if fetch and fetch["step"] == STEPS[0].name and fetch["detail"]:
+            click.echo(f"request log of {fetch['step']}:")
+            for line in fetch["detail"].splitlines():
+                click.echo(f"  {line}")
 
 
 @runs.command("retry")

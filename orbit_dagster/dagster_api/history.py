@@ -23,6 +23,7 @@ from orbit_dagster.dagster_api.interrupted import (
 from orbit_dagster.documents.jobs import DOCUMENT_JOB
 from orbit_dagster.refresh.jobs import BATCH_JOB, REFRESH_JOB, run_metric_ids
 from orbit_dagster.store import Store
+from orbit_dagster.store import step_log as s
 
 # Dagster's tags of a run's lineage: a re-execution names its parent and its root, as the
 # UI's re-execution does (how `interrupted_runs` knows a run was resumed).
@@ -110,7 +111,7 @@ def run_detail(instance: dg.DagsterInstance, store: Store, run_id: str) -> dict[
     row["metric_steps"] = {
         metric_id: [
             {
-                "step": entry["endpoint"],
+                "step": s.step_of(entry["endpoint"]),
                 "status": entry["status"],
                 "duration_ms": entry["duration_ms"],
                 "error": entry["error"],
