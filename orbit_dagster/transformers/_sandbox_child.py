@@ -26,6 +26,7 @@ import signal
 import statistics
 import sys
 import types
+from collections.abc import Callable, Iterable, Sequence
 
 FILENAME = "<transformer>"
 FRAME_HEADER_BYTES = 8
@@ -230,18 +231,21 @@ def load_restricted_python(path: list[str]) -> types.SimpleNamespace:
     wait until those directories are added; hence the import inside this function.
     """
     sys.path.extend(entry for entry in path if entry not in sys.path)
-    from RestrictedPython import RestrictingNodeTransformer, compile_restricted_exec, safe_builtins
+    from RestrictedPython.compile import compile_restricted_exec
     from RestrictedPython.Guards import (
         guarded_iter_unpack_sequence,
         guarded_unpack_sequence,
         raise_,
+        safe_builtins,
         safer_getattr,
     )
+    from RestrictedPython.transformer import RestrictingNodeTransformer
 
     class TransformerPolicy(RestrictingNodeTransformer):
         """RestrictedPython's policy, plus `counts[key] += 1`, minus class statements."""
 
-        def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        # Returns what the base class's visitors do: a node, nodes, or None to drop it.
+        def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST | Iterable[ast.AST] | None:
             # RestrictedPython refuses augmented assignment of items. Visiting the children
             # turns the target into `_write_(counts)[key]`, the same guard as `counts[key] = v`,
             # and Python evaluates the container and key once, as in plain code.
@@ -379,7 +383,7 @@ def restricted_globals(restricted: types.SimpleNamespace, views: dict) -> dict:
         name: str,
         globals: object = None,
         locals: object = None,
-        fromlist: object = (),
+        fromlist: Sequence[str] | None = (),
         level: int = 0,
     ) -> object:
         if isinstance(fromlist, list) and not level and name in sys.modules:
@@ -410,7 +414,7 @@ def restricted_globals(restricted: types.SimpleNamespace, views: dict) -> dict:
         "__builtins__": builtins,
         "__name__": "transformer",
         "_getattr_": guarded_getattr,
-        "_getitem_": getitem,
+        "_getitem_": operator.getitem,
         "_getiter_": iter,
         "_write_": guard_write,
         "_inplacevar_": inplace,
@@ -419,10 +423,6 @@ def restricted_globals(restricted: types.SimpleNamespace, views: dict) -> dict:
         "_iter_unpack_sequence_": restricted.iter_unpack,
         "_print_": DiscardedPrints,
     }
-
-
-def getitem(obj: object, key: object) -> object:
-    return obj[key]
 
 
 def guard_write(obj: object) -> object:
@@ -438,7 +438,7 @@ def inplace(op: str, target: object, value: object) -> object:
     return INPLACE_OPERATORS[op](target, value)
 
 
-def apply(function: object, *args: object, **kwargs: object) -> object:
+def apply(function: Callable[..., object], *args: object, **kwargs: object) -> object:
     return function(*args, **kwargs)
 
 
