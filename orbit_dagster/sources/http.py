@@ -59,7 +59,8 @@ class Page:
 
     url: httpx.URL
     payload: Any
-    links: Mapping[str, Mapping[str, str]]
+    # httpx's type: links by rel (or by URL when they have none), so a key may be None.
+    links: Mapping[str | None, Mapping[str, str]]
     raw: bytes
 
 
@@ -168,7 +169,7 @@ class HttpSession:
         """The decoded page, after the retries the policy allows; SourceError otherwise."""
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(self._should_retry),
-            stop=tenacity.stop_after_attempt(self.options.retries + 1) | self._past_fetch_deadline,
+            stop=self._should_stop,
             wait=self._wait,
             before_sleep=self._note_retry,
             reraise=True,
@@ -200,8 +201,11 @@ class HttpSession:
             return False
         return error.retry_after is None or error.retry_after <= self.options.max_retry_after
 
-    def _past_fetch_deadline(self, state: tenacity.RetryCallState) -> bool:
-        """Stop retrying when the wait alone would end past the fetch's deadline."""
+    def _should_stop(self, state: tenacity.RetryCallState) -> bool:
+        """Stop retrying after the attempts the policy allows, or when the wait alone would end
+        past the fetch's deadline."""
+        if state.attempt_number > self.options.retries:
+            return True
         return time.monotonic() + (state.upcoming_sleep or 0) >= self.fetch_deadline
 
     def _wait(self, state: tenacity.RetryCallState) -> float:

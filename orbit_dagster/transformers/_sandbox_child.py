@@ -1,11 +1,11 @@
 """Entry point of the sandbox child process: it limits itself, then runs transformers.
 
 `sandbox.py` starts it as `python -I -S _sandbox_child.py SETTINGS` (SETTINGS is JSON with the
-limits and the directories to import RestrictedPython from) and writes
+limits, the parent's pid and the directories to import RestrictedPython from) and writes
 `{"kind", "code", "data", "config"}` as JSON to its stdin. The child answers with one JSON
 envelope on stdout: `{"ok": true, "result": ...}` or `{"ok": false, "error": "<message>"}`.
 With `"worker": true` in SETTINGS (`pool.py`) it answers one length-prefixed request after
-another instead (`serve`).
+another instead (`serve`). Either way it dies at once with its parent (`die_with_parent`).
 
 The file imports only the standard library and RestrictedPython, never `orbit_dagster`, whose
 package imports may pull in heavy dependencies and are not needed to run untrusted code.
@@ -13,6 +13,7 @@ package imports may pull in heavy dependencies and are not needed to run untrust
 
 import ast
 import collections
+import ctypes
 import datetime
 import decimal
 import itertools
@@ -26,7 +27,10 @@ import signal
 import statistics
 import sys
 import types
+from collections.abc import Callable, Iterable, Sequence
 
+# <linux/prctl.h>: the signal the kernel sends this process when its parent dies.
+PR_SET_PDEATHSIG = 1
 FILENAME = "<transformer>"
 FRAME_HEADER_BYTES = 8
 ALLOWED_MODULES = {
@@ -150,6 +154,7 @@ class Failure(Exception):
 
 def main() -> None:
     settings = json.loads(sys.argv[1])
+    die_with_parent(settings["parent_pid"])
     restricted = load_restricted_python(settings["path"])
     # Modules that allow-listed ones import lazily at first use (datetime.strptime imports
     # _strptime) must be loaded now: once the limits are on, no file can be opened.
@@ -230,18 +235,21 @@ def load_restricted_python(path: list[str]) -> types.SimpleNamespace:
     wait until those directories are added; hence the import inside this function.
     """
     sys.path.extend(entry for entry in path if entry not in sys.path)
-    from RestrictedPython import RestrictingNodeTransformer, compile_restricted_exec, safe_builtins
+    from RestrictedPython.compile import compile_restricted_exec
     from RestrictedPython.Guards import (
         guarded_iter_unpack_sequence,
         guarded_unpack_sequence,
         raise_,
+        safe_builtins,
         safer_getattr,
     )
+    from RestrictedPython.transformer import RestrictingNodeTransformer
 
     class TransformerPolicy(RestrictingNodeTransformer):
         """RestrictedPython's policy, plus `counts[key] += 1`, minus class statements."""
 
-        def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        # Returns what the base class's visitors do: a node, nodes, or None to drop it.
+        def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST | Iterable[ast.AST] | None:
             # RestrictedPython refuses augmented assignment of items. Visiting the children
             # turns the target into `_write_(counts)[key]`, the same guard as `counts[key] = v`,
             # and Python evaluates the container and key once, as in plain code.
@@ -262,6 +270,31 @@ def load_restricted_python(path: list[str]) -> types.SimpleNamespace:
         getattr=safer_getattr,
         no_default=raise_,
     )
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Have the kernel SIGKILL this process the moment its parent dies (a SIGKILLed
+    `orbit refresh`, an OOM-killed run worker), whatever it is running, instead of it living on
+    as an orphan until its CPU limit or its next request.
+
+    Why Linux's PR_SET_PDEATHSIG, and what it needs:
+    - No thread in this process. A thread watching the parent was tried (reverted in e1a4a96):
+      once RLIMIT_NOFILE is 3, a process exiting with a thread alive can abort, glibc being
+      unable to open libgcc_s for pthread_exit (SIGABRT instead of the answer).
+    - The kernel's "parent" is the *thread* that started this process: the signal comes when
+      that thread ends, even if the process lives on. So the parent starts a one-off child
+      from the thread that then waits for it, and a pool worker from the pool's own spawner
+      thread, which lives as long as the pool (`pool.py`), never from a caller's thread.
+    - The parent may have died between starting this process and the prctl call; then it is
+      no longer our parent and no signal will come, so the check below ends the process.
+    (A pipe whose EOF the child notices would need a thread or SIGIO on a second descriptor,
+    and a pool worker's stdin reaches EOF only when it next reads it, not while it runs code.)
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent_pid:
+        raise SystemExit(f"sandbox child: its parent (pid {parent_pid}) has already ended")
 
 
 def apply_limits(settings: dict) -> None:
@@ -379,7 +412,7 @@ def restricted_globals(restricted: types.SimpleNamespace, views: dict) -> dict:
         name: str,
         globals: object = None,
         locals: object = None,
-        fromlist: object = (),
+        fromlist: Sequence[str] | None = (),
         level: int = 0,
     ) -> object:
         if isinstance(fromlist, list) and not level and name in sys.modules:
@@ -410,7 +443,7 @@ def restricted_globals(restricted: types.SimpleNamespace, views: dict) -> dict:
         "__builtins__": builtins,
         "__name__": "transformer",
         "_getattr_": guarded_getattr,
-        "_getitem_": getitem,
+        "_getitem_": operator.getitem,
         "_getiter_": iter,
         "_write_": guard_write,
         "_inplacevar_": inplace,
@@ -419,10 +452,6 @@ def restricted_globals(restricted: types.SimpleNamespace, views: dict) -> dict:
         "_iter_unpack_sequence_": restricted.iter_unpack,
         "_print_": DiscardedPrints,
     }
-
-
-def getitem(obj: object, key: object) -> object:
-    return obj[key]
 
 
 def guard_write(obj: object) -> object:
@@ -438,7 +467,7 @@ def inplace(op: str, target: object, value: object) -> object:
     return INPLACE_OPERATORS[op](target, value)
 
 
-def apply(function: object, *args: object, **kwargs: object) -> object:
+def apply(function: Callable[..., object], *args: object, **kwargs: object) -> object:
     return function(*args, **kwargs)
 
 

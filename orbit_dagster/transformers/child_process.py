@@ -58,6 +58,8 @@ def child_command(limits: SandboxLimits, **settings: Any) -> list[str]:
         "memory_mb": limits.memory_mb,
         "max_output_bytes": limits.max_output_bytes,
         "max_points": limits.max_points,
+        # The child dies with this process (`die_with_parent` in the child).
+        "parent_pid": os.getpid(),
         **settings,
     }
     # -I: no PYTHON* variables, user site or script directory on sys.path; -S: no site-packages
@@ -79,7 +81,8 @@ def spawn(command: list[str], what: str) -> subprocess.Popen:
 
     No environment, `/` as its directory, and its own process group (`start_new_session`),
     so that `kill_group` stops everything it might have started. `what` names it in the error
-    when it cannot start.
+    when it cannot start. The child dies when the calling *thread* ends (`die_with_parent` in
+    the child), so call this from a thread that outlives the child.
     """
     try:
         child = subprocess.Popen(

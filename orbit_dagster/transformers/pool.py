@@ -7,7 +7,9 @@ files and processes, RestrictedPython, allow-listed modules, fresh globals on ev
 a CPU allowance per call within a lifetime budget. This side keeps the wall-clock deadline and
 the output cap per call, and a worker is killed and replaced after any failure or timeout,
 after `max_calls` calls, and when its CPU budget runs low, so no call sees what a failing or
-earlier call left behind beyond the allow-listed modules themselves.
+earlier call left behind beyond the allow-listed modules themselves. Workers are started by
+the pool's own thread (`_Spawner`), so that they die with the process, not with a caller's
+thread.
 
 Use: `with SandboxPool(size=4) as pool: run_ingestion(code, payload, pool=pool)`. It is safe
 to share between threads; a call waits for an idle worker when all `size` are busy.
@@ -54,6 +56,7 @@ class SandboxPool:
         self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
         self._lock = threading.Lock()
         self._closed = False
+        self._spawner = _Spawner()
         for _ in range(size):
             self._idle.put(None)  # a slot; its worker starts at first use
 
@@ -67,7 +70,7 @@ class SandboxPool:
                 worker.stop()  # it died while idle (e.g. the OOM killer): not this call's fault
                 worker = None
             if worker is None:
-                worker = _Worker(self.limits)
+                worker = _Worker(self.limits, self._spawner)
             result, retire = worker.call(request)
             if retire or worker.calls >= self.max_calls:
                 worker.stop()
@@ -89,6 +92,8 @@ class SandboxPool:
             worker = self._idle.get()
             if worker is not None:
                 worker.stop()
+        # Every slot is held here, so no call is starting a worker.
+        self._spawner.stop()
         for _ in range(self.size):
             self._idle.put(None)
 
@@ -102,13 +107,11 @@ class SandboxPool:
 class _Worker:
     """One sandbox child in worker mode and the framing of its requests and answers."""
 
-    def __init__(self, limits: SandboxLimits) -> None:
+    def __init__(self, limits: SandboxLimits, spawner: "_Spawner") -> None:
         self.limits = limits
         self.calls = 0
         budget = limits.cpu_seconds * CPU_BUDGET_CALLS
-        self.process = spawn(
-            child_command(limits, worker=True, cpu_budget=budget), "a sandbox worker"
-        )
+        self.process = spawner.spawn(child_command(limits, worker=True, cpu_budget=budget))
 
     def call(self, request: bytes) -> tuple[Any, bool]:
         """(result, whether the worker asks to retire); TransformerError on any failure."""
@@ -163,3 +166,45 @@ class _Worker:
         kill_group(self.process)
         for stream in pipes(self.process):
             stream.close()
+
+
+class _Spawner:
+    """The one thread that starts a pool's workers; it lives until the pool is closed.
+
+    A worker is killed by the kernel when the thread that started it ends (PR_SET_PDEATHSIG,
+    see `die_with_parent` in `_sandbox_child.py`), and `execute` may be called from a short
+    thread (a step's thread pool): a worker started there would die with it. So workers are
+    started here. A thread of our own rather than a one-thread ThreadPoolExecutor: how long an
+    executor keeps an idle thread is its business, and here that lifetime is the point.
+    """
+
+    def __init__(self) -> None:
+        self._requests: queue.SimpleQueue[
+            tuple[list[str], queue.SimpleQueue[subprocess.Popen | BaseException]] | None
+        ] = queue.SimpleQueue()
+        # A daemon: a pool left open must not keep the interpreter from exiting (its workers
+        # then die with the process).
+        self._thread = threading.Thread(target=self._serve, name="sandbox-spawner", daemon=True)
+        self._thread.start()
+
+    def spawn(self, command: list[str]) -> subprocess.Popen:
+        """A worker started from this spawner's thread (`spawn`'s errors are raised here)."""
+        answer: queue.SimpleQueue[subprocess.Popen | BaseException] = queue.SimpleQueue()
+        self._requests.put((command, answer))
+        outcome = answer.get()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def stop(self) -> None:
+        """End the thread (after its workers: they would die with it)."""
+        self._requests.put(None)
+        self._thread.join()
+
+    def _serve(self) -> None:
+        while (request := self._requests.get()) is not None:
+            command, answer = request
+            try:
+                answer.put(spawn(command, "a sandbox worker"))
+            except BaseException as exc:  # handed to the caller, raised in its thread
+                answer.put(exc)

@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from openai.types.chat import ChatCompletionMessageParam, ChatCompletionUserMessageParam
+
 from orbit_dagster.transformers.builtin.hints import HINT_KEYS
 
 Kind = Literal["ingestion", "chart"]
@@ -60,7 +62,7 @@ def build_messages(
     hints: Mapping[str, Any],
     budget: int,
     candidates: list[str] | None = None,
-) -> list[dict[str, str]]:
+) -> list[ChatCompletionMessageParam]:
     """The system and user messages asking for a `kind` transformer for this metric.
 
     `candidates` are the series Orbit's built-in reader found in the sample, best first, with
@@ -83,7 +85,7 @@ def build_messages(
     ]
 
 
-def retry_message(error: str) -> dict[str, str]:
+def retry_message(error: str) -> ChatCompletionUserMessageParam:
     """The user turn that feeds the sandbox's verdict on the last reply back to the model."""
     return {
         "role": "user",

@@ -95,8 +95,11 @@ def parse_date(raw: Any) -> dt.datetime:
     elif isinstance(raw, dt.date):
         moment = dt.datetime(raw.year, raw.month, raw.day)
     elif isinstance(raw, Real):
-        seconds = raw / 1000 if abs(raw) >= EPOCH_MILLISECONDS_FROM else raw
+        # float() inside the try: an int too large for a float is out of range like any other.
         try:
+            seconds = float(raw)
+            if abs(seconds) >= EPOCH_MILLISECONDS_FROM:
+                seconds /= 1000
             return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
         except (OverflowError, OSError, ValueError):
             raise ValueError(f"epoch time {raw!r} is out of range") from None

@@ -92,7 +92,8 @@ def test_generated_code_is_deterministic_readable_python():
     again = generate_ingestion_code(payload, template="file", name="Growth", description="d")
     assert first == again
     tree = ast.parse(first)
-    assert ast.get_docstring(tree).startswith("Growth: ingestion transformer.")
+    docstring = ast.get_docstring(tree)
+    assert docstring is not None and docstring.startswith("Growth: ingestion transformer.")
     assert [node.name for node in tree.body if isinstance(node, ast.FunctionDef)][-1] == (
         "transform"
     )

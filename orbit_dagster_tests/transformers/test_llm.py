@@ -3,6 +3,7 @@ code, rejected code fed back, fallback to the built-in generator, transport fail
 what the prompt holds (the cut sample) and never holds (keys, metric config, secrets)."""
 
 import json
+from typing import Any
 
 import openai
 import pytest
@@ -159,7 +160,7 @@ def test_chart_code_is_validated_as_a_vega_lite_spec(server):
 
 def test_prompt_holds_the_cut_sample_and_no_secrets(server):
     server.replies = [GOOD]
-    big = {
+    big: dict[str, Any] = {
         "data": [{"day": "2026-10-01", "count": index, "note": "x" * 300} for index in range(500)]
     }
     big["auth"] = {"token": "ghp_payloadsecret42"}

@@ -6,7 +6,6 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,24 +16,10 @@ from orbit_dagster.transformers import (
     run_ingestion,
     run_transformer,
 )
+from orbit_dagster_tests.transformers.processes import alive, sandbox_children
 
 LIMITS = SandboxLimits(wall_seconds=3, cpu_seconds=1, memory_mb=256)
 POINT = "{'date': '2026-10-01', 'value': %s}"
-
-
-def workers() -> list[int]:
-    """Pids of this process's sandbox children, read from /proc."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == os.getpid() and b"_sandbox_child.py" in cmdline:
-            found.append(int(pid))
-    return sorted(found)
 
 
 def value_of(code: str, pool: SandboxPool) -> float:
@@ -45,7 +30,7 @@ def value_of(code: str, pool: SandboxPool) -> float:
 def pool():
     with SandboxPool(size=1, limits=LIMITS) as pool:
         yield pool
-    assert workers() == []
+    assert sandbox_children() == []
 
 
 def test_one_worker_serves_many_calls(pool):
@@ -59,7 +44,7 @@ def test_one_worker_serves_many_calls(pool):
         3.0,
         4.0,
     ]
-    assert len(workers()) == 1
+    assert len(sandbox_children()) == 1
 
 
 def test_every_call_starts_from_fresh_globals_and_decimal_context(pool):
@@ -75,21 +60,21 @@ def test_every_call_starts_from_fresh_globals_and_decimal_context(pool):
         f"    return [{POINT % 'digits'}]\n"
     )
     assert value_of(first, pool) == 1.0
-    [worker] = workers()
+    [worker] = sandbox_children()
     assert value_of(first, pool) == 1.0  # SEEN is new on every call
     assert value_of(second, pool) == 28.0  # decimal's default precision, not 3
-    assert workers() == [worker]
+    assert sandbox_children() == [worker]
 
 
 def test_a_failure_replaces_the_worker(pool):
     ok = f"def transform(payload, config):\n    return [{POINT % 1}]\n"
     value_of(ok, pool)
-    [before] = workers()
+    [before] = sandbox_children()
     with pytest.raises(TransformerError, match="import of 'os' is not allowed"):
         value_of("import os\n" + ok, pool)
-    assert workers() == []
+    assert sandbox_children() == []
     assert value_of(ok, pool) == 1.0
-    [after] = workers()
+    [after] = sandbox_children()
     assert after != before
 
 
@@ -106,7 +91,7 @@ def test_cpu_time_is_limited_per_call_not_per_worker(pool):
     for _ in range(4):
         run_ingestion(busy, 5_000_000, pool=pool)
     assert time.monotonic() - started > LIMITS.cpu_seconds  # the premise: more than 1 s in all
-    assert len(workers()) == 1
+    assert len(sandbox_children()) == 1
     with pytest.raises(TransformerError, match="exceeded the 1 s CPU time limit"):
         run_ingestion(busy, 300_000_000, pool=pool)
 
@@ -115,11 +100,11 @@ def test_workers_retire_after_max_calls():
     ok = f"def transform(payload, config):\n    return [{POINT % 1}]\n"
     with SandboxPool(size=1, limits=LIMITS, max_calls=2) as pool:
         value_of(ok, pool)
-        [first] = workers()
+        [first] = sandbox_children()
         value_of(ok, pool)
-        assert workers() == []  # retired after its second call
+        assert sandbox_children() == []  # retired after its second call
         value_of(ok, pool)
-        assert workers() not in ([], [first])
+        assert sandbox_children() not in ([], [first])
 
 
 def test_threads_share_a_pool_and_a_closed_pool_refuses_work():
@@ -135,9 +120,9 @@ def test_threads_share_a_pool_and_a_closed_pool_refuses_work():
             thread.start()
         for thread in threads:
             thread.join()
-        assert len(workers()) <= 2
+        assert len(sandbox_children()) <= 2
     assert results == {n: float(n) for n in range(8)}
-    assert workers() == []
+    assert sandbox_children() == []
     with pytest.raises(TransformerError, match="the sandbox pool is closed"):
         value_of(code, pool)
 
@@ -150,11 +135,11 @@ def test_pooled_runs_use_the_pools_limits():
 def test_a_worker_that_died_while_idle_is_replaced_quietly(pool):
     ok = f"def transform(payload, config):\n    return [{POINT % 1}]\n"
     value_of(ok, pool)
-    [worker] = workers()
+    [worker] = sandbox_children()
     os.kill(worker, signal.SIGKILL)
     deadline = time.monotonic() + 2
-    while Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+    while alive(worker):
         assert time.monotonic() < deadline  # dead (a zombie until the pool reaps it)
         time.sleep(0.01)
     assert value_of(ok, pool) == 1.0
-    assert workers() not in ([], [worker])
+    assert sandbox_children() not in ([], [worker])

@@ -79,6 +79,7 @@ def test_empty_output_is_valid():
         ([{"date": "2026-13-01", "value": 1}], "index 0: 'date' is not a date"),
         ([{"date": True, "value": 1}], "index 0: 'date' is not a date: a boolean"),
         ([{"date": 10**20, "value": 1}], "index 0: 'date' is not a date: epoch time"),
+        ([{"date": 10**400, "value": 1}], "index 0: 'date' is not a date: epoch time"),
         ([{"date": [2026, 10, 1], "value": 1}], "index 0: 'date' is not a date: list"),
         ([{"date": "2026-10-01", "value": math.nan}], "index 0: 'value' must be a finite number"),
         ([{"date": "2026-10-01", "value": math.inf}], "index 0: 'value' must be a finite number"),
