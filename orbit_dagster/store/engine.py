@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 
 from orbit_dagster.store import migrate
-from orbit_dagster.store.records import StoreError
+from orbit_dagster.store.records import StoreError, StoreUnavailableError
 
 # `postgresql://` alone makes SQLAlchemy pick psycopg 3, which is not installed: Dagster's
 # Postgres storage (dagster-postgres) brings psycopg2, so the store uses the same driver.
@@ -25,6 +25,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _unavailable(context: sa.engine.ExceptionContext) -> None:
+    """A refused or lost connection, as one line naming the server (never the password),
+    instead of a driver error several lines long with the SQL statement in it."""
+    connecting = context.connection is None  # the error came while opening a connection
+    if context.is_pre_ping or not (connecting or context.is_disconnect):
+        return  # pre-ping failures are retried by the pool; other errors keep their own type
+    where = context.dialect and context.engine and context.engine.url
+    shown = where.render_as_string(hide_password=True) if where else "its database"
+    reason = str(context.original_exception).strip().splitlines()[0]
+    raise StoreUnavailableError(f"cannot connect to the Orbit store at {shown}: {reason}")
 
 
 def normalize_url(url: str) -> sa.URL:
@@ -45,18 +57,14 @@ def normalize_url(url: str) -> sa.URL:
 def _engine(url: str) -> sa.Engine:
     parsed = normalize_url(url)
     engine = sa.create_engine(parsed, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _unavailable)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     try:
         migrate.upgrade(engine)
-    except exc.OperationalError as error:
+    except StoreError:
         engine.dispose()
-        # One line naming the server, never the password (hide_password masks it).
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
-        raise StoreError(
-            f"cannot open the Orbit store at {parsed.render_as_string(hide_password=True)}: "
-            f"{reason}"
-        ) from None
+        raise
     return engine
 
 

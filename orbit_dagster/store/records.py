@@ -10,6 +10,10 @@ class StoreError(Exception):
     """A store operation was refused; the message says why."""
 
 
+class StoreUnavailableError(StoreError):
+    """The store's database cannot be reached (down, restarting, the connection lost)."""
+
+
 class MetricNotFoundError(StoreError):
     def __init__(self, metric_id: str):
         super().__init__(f"metric '{metric_id}' not found")

@@ -27,7 +27,7 @@ def test_an_unreachable_store_is_one_line_naming_the_server_not_the_password(url
     with pytest.raises(StoreError) as raised:
         Store(url)
     message = str(raised.value)
-    assert message.startswith("cannot open the Orbit store at postgresql+psycopg2://")
+    assert message.startswith("cannot connect to the Orbit store at postgresql+psycopg2://")
     assert "@127.0.0.1:" in message and reason in message
     assert "pa55-word" not in message and "\n" not in message
 
