@@ -11,6 +11,7 @@ import http.client
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -46,20 +47,24 @@ def _free_port() -> int:
 class S3Server:
     url: str
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # While set, object PUTs wait here (a test kills the uploader meanwhile) until it is set.
+    hold: threading.Event | None = None
 
     def count(self, method: str, key_part: str = "") -> int:
         return sum(1 for m, path in self.requests if m == method and key_part in path)
 
 
-def _proxy(target_port: int, log: list[tuple[str, str]]) -> type[QuietHandler]:
-    """A forwarding proxy to moto that appends (method, path) of every request to `log`."""
+def _proxy(target_port: int, server: S3Server) -> type[QuietHandler]:
+    """A forwarding proxy to moto that appends (method, path) of every request to the log."""
 
     class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
 
         def _forward(self) -> None:
-            log.append((self.command, self.path))
+            server.requests.append((self.command, self.path))
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if server.hold is not None and self.command == "PUT" and self.path.count("/") > 1:
+                server.hold.wait(timeout=120)
             upstream = http.client.HTTPConnection("127.0.0.1", target_port, timeout=30)
             upstream.request(self.command, self.path, body=body, headers=dict(self.headers))
             response = upstream.getresponse()
@@ -98,9 +103,10 @@ def s3_server() -> Iterator[S3Server]:
                 if time.monotonic() > deadline or process.poll() is not None:
                     pytest.fail("moto server did not start")
                 time.sleep(0.05)
-        log: list[tuple[str, str]] = []
-        with local_server(_proxy(port, log)) as url:
-            yield S3Server(url=url, requests=log)
+        server = S3Server(url="")
+        with local_server(_proxy(port, server)) as url:
+            server.url = url
+            yield server
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -153,6 +159,7 @@ def document_servers(s3_server, monkeypatch) -> Iterator[DocumentServers]:
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         s3_server.requests.clear()
+        s3_server.hold = None
         yield DocumentServers(s3=s3_server, veryfi=veryfi, bucket=bucket, client=client)
 
 

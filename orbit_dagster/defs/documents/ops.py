@@ -34,7 +34,8 @@ from orbit_dagster.documents.checks import DocumentInputError, inspect_file
 from orbit_dagster.documents.jobs import SHA256_TAG, UPLOAD_OP
 from orbit_dagster.documents.pipeline import MissingSettingError, UploadedDocument
 from orbit_dagster.documents.veryfi import VeryfiRejected, VeryfiUnavailable
-from orbit_dagster.store.documents import DocumentStore
+from orbit_dagster.liveness import working_on
+from orbit_dagster.store import Store
 
 VERYFI_RETRIES = 2
 
@@ -53,27 +54,33 @@ class DocumentConfig(dg.Config):
 
 
 @contextmanager
-def _document_step(store: DocumentStore, sha256: str | None) -> Iterator[None]:
-    """Record a failure on the document's row and tell Dagster whether a retry can help."""
-    try:
-        yield
-    except (DocumentInputError, MissingSettingError, VeryfiRejected) as error:
-        if sha256:
-            store.mark_failed(sha256, str(error))
-        # Bad input, missing settings and a 4xx fail the same way on every attempt.
-        raise dg.Failure(description=str(error), allow_retries=False) from None
-    except VeryfiUnavailable as error:
-        if sha256:
-            store.mark_failed(sha256, str(error))
-        if error.retry_after is not None:
-            raise dg.RetryRequested(
-                max_retries=VERYFI_RETRIES, seconds_to_wait=error.retry_after
-            ) from error
-        raise
-    except Exception as error:
-        if sha256:
-            store.mark_failed(sha256, f"{type(error).__name__}: {error}")
-        raise
+def _document_step(
+    context: dg.OpExecutionContext, store: Store, sha256: str | None
+) -> Iterator[None]:
+    """Beat for the run while the step works (a killed run is found dead: see
+    `orbit_dagster.liveness`), record a failure on the document's row, and tell Dagster
+    whether a retry can help."""
+    documents = store.documents
+    with working_on(store, context.run_id, context.op.name):
+        try:
+            yield
+        except (DocumentInputError, MissingSettingError, VeryfiRejected) as error:
+            if sha256:
+                documents.mark_failed(sha256, str(error))
+            # Bad input, missing settings and a 4xx fail the same way on every attempt.
+            raise dg.Failure(description=str(error), allow_retries=False) from None
+        except VeryfiUnavailable as error:
+            if sha256:
+                documents.mark_failed(sha256, str(error))
+            if error.retry_after is not None:
+                raise dg.RetryRequested(
+                    max_retries=VERYFI_RETRIES, seconds_to_wait=error.retry_after
+                ) from error
+            raise
+        except Exception as error:
+            if sha256:
+                documents.mark_failed(sha256, f"{type(error).__name__}: {error}")
+            raise
 
 
 @dg.op(
@@ -89,14 +96,14 @@ def upload_to_s3(
     document_settings: DocumentSettings,
     orbit_store: OrbitStore,
 ) -> UploadedDocument:
-    store = orbit_store.get_store().documents
-    with _document_step(store, None):
+    store = orbit_store.get_store()
+    with _document_step(context, store, None):
         local = inspect_file(config.path, document_settings.max_bytes)
     # The hash names the run in the UI (and lets `orbit documents submit` find its row).
     context.instance.add_run_tags(context.run_id, {SHA256_TAG: local.sha256})
-    with _document_step(store, local.sha256):
+    with _document_step(context, store, local.sha256):
         bucket = document_settings.s3_bucket(s3)
-        uploaded = pipeline.upload(store, s3.get_client(), bucket, local, context.run_id)
+        uploaded = pipeline.upload(store.documents, s3.get_client(), bucket, local, context.run_id)
     context.log.info(
         f"{local.file_name} ({local.sha256[:12]}, {local.size} bytes, {local.content_type}): "
         + ("uploaded to" if uploaded.uploaded else "already in")
@@ -117,12 +124,12 @@ def veryfi_process(
     orbit_store: OrbitStore,
     document: UploadedDocument,
 ) -> dict:
-    store = orbit_store.get_store().documents
-    with _document_step(store, document.sha256), veryfi.get_client() as client:
+    store = orbit_store.get_store()
+    with _document_step(context, store, document.sha256), veryfi.get_client() as client:
         file_field = pipeline.file_field(
             document, s3.get_client() if veryfi.send_file_url else None
         )
-        response, submitted = pipeline.extract(store, client, document, file_field)
+        response, submitted = pipeline.extract(store.documents, client, document, file_field)
     context.log.info(
         f"{document.sha256[:12]}: Veryfi document {response.get('id')} "
         + ("submitted" if submitted else "reused")
@@ -141,9 +148,9 @@ def store_results(
     document: UploadedDocument,
     response: dict,
 ) -> dict:
-    store = orbit_store.get_store().documents
-    with _document_step(store, document.sha256):
-        row = pipeline.save(store, document, response, context.run_id)
+    store = orbit_store.get_store()
+    with _document_step(context, store, document.sha256):
+        row = pipeline.save(store.documents, document, response, context.run_id)
     context.log.info(f"document {row['id']} completed: {row['vendor_name']} {row['total']}")
     return row
 
