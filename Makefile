@@ -1,7 +1,6 @@
 # Everyday commands. The README's two set-up commands do the same from a fresh clone.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-DATA := $(CURDIR)/data
 
 .PHONY: install demo dev test lint check-defs
 
@@ -14,9 +13,9 @@ demo: install
 	$(VENV)/bin/orbit demo
 
 # UI + daemon on the embedded instance the `orbit` command uses, so its runs show up here.
+# `orbit dagster-home` is the one place that says which instance (it writes dagster.yaml there).
 dev:
-	mkdir -p $(DATA)/dagster_home && cp dagster.yaml $(DATA)/dagster_home/dagster.yaml
-	DAGSTER_HOME=$(DATA)/dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
+	DAGSTER_HOME=$$($(VENV)/bin/orbit dagster-home) $(VENV)/bin/dagster dev -h 127.0.0.1 -w workspace.yaml
 
 test: install
 	$(PY) -m pytest -W default

@@ -1,6 +1,6 @@
 """How the command reaches the code location: its definitions and its persistent instance.
 
-Only through the public surface (`definitions.py`, `dagster_api.py`), imported when a command
+Only through the public surface (`definitions.py`, `dagster_api/`), imported when a command
 first needs Dagster: importing Dagster costs about 0.7 s, which `metrics list` need not pay.
 (No annotations naming Dagster types here, so that this module never imports dagster.)
 """

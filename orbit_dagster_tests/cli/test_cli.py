@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from orbit_dagster.settings import PROJECT_ROOT
 from orbit_dagster.sources import SAMPLES
 from orbit_dagster.store import Store
 
@@ -349,3 +350,14 @@ def test_a_lock_left_by_a_dead_run_reads_interrupted_not_refreshing(run_orbit, t
     # The next refresh takes the lock over.
     assert run_orbit("refresh", "stuck", "--mode", "create").returncode == 0
     assert run_orbit("metrics", "list").stdout.splitlines()[1].split()[2] == "ok"
+
+
+def test_dagster_home_is_the_one_instance_of_every_command(run_orbit, tmp_path):
+    embedded = tmp_path / "data" / "dagster_home"
+    shown = run_orbit("dagster-home")
+    assert shown.returncode == 0 and shown.stdout.strip() == str(embedded)
+    assert (embedded / "dagster.yaml").read_text() == (PROJECT_ROOT / "dagster.yaml").read_text()
+    chosen = tmp_path / "elsewhere"
+    assert run_orbit("dagster-home", extra_env={"DAGSTER_HOME": str(chosen)}).stdout.strip() == str(
+        chosen
+    )

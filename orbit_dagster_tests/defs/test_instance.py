@@ -41,8 +41,9 @@ def test_refresh_on_a_postgres_dagster_instance(postgres_url, tmp_path, monkeypa
         shutil.copy(ROOT / "deploy/postgres/dagster.yaml", home / "dagster.yaml")
         monkeypatch.setenv(
             "DAGSTER_POSTGRES_URL",
+            # The form the README gives: plain postgresql:// (psycopg2 under SQLAlchemy 2.0).
             sa.make_url(postgres_url)
-            .set(database=dagster_db)
+            .set(drivername="postgresql", database=dagster_db)
             .render_as_string(hide_password=False),
         )
         monkeypatch.setenv("ORBIT_DATABASE_URL", postgres_url)
