@@ -294,12 +294,20 @@ def progress(metric_id: str, organization: str | None, as_json: bool) -> None:
 
 @cli.command("sync")
 def sync() -> None:
-    """Mirror the code location's jobs, assets, schedules and sensors into `pipelines`."""
-    from orbit_dagster.dagster_api import pipeline_entries
+    """Mirror the code location's jobs, assets, schedules and sensors into `pipelines`, and
+    give every registered metric its partition in the instance (`orbit dagster-home`)."""
+    from orbit_dagster.dagster_api import ensure_metric_partitions, pipeline_entries
 
-    entries = pipeline_entries(location.definitions().get_repository_def(), location.instance())
-    counts = output.store().sync_pipelines(entries)
-    click.echo(f"pipelines: {counts['mirrored']} mirrored, {counts['retired']} marked inactive")
+    store = output.store()
+    instance = location.instance()
+    entries = pipeline_entries(location.definitions().get_repository_def(), instance)
+    counts = store.sync_pipelines(entries)
+    metric_ids = [metric["id"] for metric in store.list_metrics()]
+    ensure_metric_partitions(instance, metric_ids)
+    click.echo(
+        f"pipelines: {counts['mirrored']} mirrored, {counts['retired']} marked inactive; "
+        f"metric partitions: {len(metric_ids)}"
+    )
 
 
 @cli.command("demo")

@@ -69,8 +69,8 @@ def missing_partition_error(instance: dg.DagsterInstance, metric_id: str) -> str
     )
     return (
         f"metric '{metric_id}' has no partition in {where}, so nothing was written: run on the "
-        "instance where Orbit's catalog sensor added it (`orbit dagster-home` prints the one "
-        "the orbit command uses)"
+        "instance Orbit uses (`orbit dagster-home` prints it), or give this one the metrics' "
+        "partitions with `orbit sync` under the same DAGSTER_HOME"
     )
 
 

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from orbit_dagster.settings import PROJECT_ROOT
@@ -190,8 +191,14 @@ def test_progress_is_scoped_to_the_organization(run_orbit, tmp_path):
 
 
 def test_sync_mirrors_the_code_location_idempotently(run_orbit, tmp_path):
+    add = ("metrics", "add", "--id", "synced", "--name", "Synced", "--template", "file")
+    assert run_orbit(*add, "--config", "path=/tmp/x.json").returncode == 0
     first = run_orbit("sync")
     assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().endswith("metric partitions: 1")
+    home = tmp_path / "data" / "dagster_home"
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.get_dynamic_partitions("metric") == ["synced"]
     store = Store(f"sqlite:///{tmp_path / 'data' / 'orbit.sqlite3'}")
     rows = {row["name"]: (row["kind"], row["is_active"]) for row in store.list_pipelines()}
     assert rows["refresh_metric_job"] == ("job", True)
