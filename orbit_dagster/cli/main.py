@@ -24,6 +24,7 @@ from orbit_dagster.cli.transformers import transformer
 from orbit_dagster.quality import run_checks
 from orbit_dagster.refresh.modes import MODES
 from orbit_dagster.refresh.progress import progress_answer
+from orbit_dagster.refresh.table import BY_NAME
 from orbit_dagster.sources import SAMPLES, SourceError, sample_path
 from orbit_dagster.sources.templates import validate_config
 from orbit_dagster.store import MetricNotFoundError, StoreError
@@ -265,31 +266,34 @@ def refresh(metric_id: str, mode: str) -> None:
 @click.option("--organization", default=None, help="Only if the metric belongs to it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the progress object.")
 def progress(metric_id: str, organization: str | None, as_json: bool) -> None:
-    """Steps of the metric's current (or last) refresh."""
+    """Steps of the metric's current (or last) refresh.
+
+    --json prints the front end's contract: the steps only while a run is active.
+    Example: orbit progress demo-timeseries --json
+    """
     store = output.store()
     is_active = location.run_is_active(store)
     try:
-        report = progress_answer(
-            store.refresh_log.progress(
-                metric_id, organization=organization, is_run_active=is_active
-            )
+        record = store.refresh_log.progress(
+            metric_id, organization=organization, is_run_active=is_active
         )
     except MetricNotFoundError as error:
         fail(str(error))
     if as_json:
-        echo_json(report)
+        echo_json(progress_answer(record))
         return
-    metric = store.get_metric(metric_id)
-    state = status_word(metric, is_active)
-    if report["isProcessing"]:
-        state += f": {report['currentStep']}"
-    run = f" (run {report['runId']})" if report.get("runId") else ""
+    state = status_word(store.get_metric(metric_id), is_active)
+    if record.processing:
+        state += f": {record.current_step}"
+    run = f" (run {record.run_id})" if record.run_id else ""
     click.echo(f"{metric_id}: {state}{run}")
-    for step in report["completedSteps"]:
-        duration = "" if step["durationMs"] is None else f"{step['durationMs']} ms"
-        click.echo(f"  {step['displayName']:<34} {step['status']:<10} {duration}")
-    if report["error"]:
-        click.echo(f"  error: {report['error']}")
+    # The terminal shows the last run's steps too, finished or not, in the store's words.
+    for step in record.finished_steps if record.processing else record.steps:
+        duration = "" if step.duration_ms is None else f"{step.duration_ms} ms"
+        display = BY_NAME[step.step].display_name
+        click.echo(f"  {display:<34} {step.status:<11} {duration}".rstrip())
+    if record.error:
+        click.echo(f"  error: {record.error}")
 
 
 @cli.command("sync")

@@ -28,8 +28,8 @@ _runs = t.pipeline_runs
 
 
 @dataclass(frozen=True)
-class FinishedStep:
-    """A step-log row that reached a final status in the run progress is reported for."""
+class StepRecord:
+    """One step-log row of the run progress is reported for, in plan order."""
 
     step: str
     status: str
@@ -42,10 +42,15 @@ class RefreshProgress:
     """A metric's current (or last) refresh: None run_id when it was never refreshed."""
 
     run_id: str | None = None
+    mode: str | None = None
     processing: bool = False
     current_step: str | None = None
-    finished_steps: list[FinishedStep] = field(default_factory=list)
+    steps: list[StepRecord] = field(default_factory=list)
     error: str | None = None
+
+    @property
+    def finished_steps(self) -> list[StepRecord]:
+        return [step for step in self.steps if step.status in s.FINISHED_STATUSES]
 
 
 class RefreshLog:
@@ -299,27 +304,26 @@ class RefreshLog:
                 .where(_logs.c.metric_id == metric_id, _logs.c.run_id == run_id)
                 .order_by(_logs.c.seq)
             ).all()
-            run_error = conn.execute(
-                sa.select(_runs.c.error).where(
+            run = conn.execute(
+                sa.select(_runs.c.error, _runs.c.mode).where(
                     _runs.c.run_id == run_id, _runs.c.metric_id == metric_id
                 )
-            ).scalar()
+            ).first()
         holds_lock = metric.refresh_run_id == run_id
         processing = holds_lock and is_run_active(run_id)
-        error = run_error
+        error = run.error if run else None
         if holds_lock and not processing:
             error = f"run {run_id} stopped without finishing the refresh"
         running = [s.step_of(r.endpoint) for r in rows if r.status == s.RUNNING]
         return RefreshProgress(
             run_id=run_id,
+            mode=run.mode if run else None,
             processing=processing,
             current_step=(metric.refresh_status or (running[0] if running else None))
             if processing
             else None,
-            finished_steps=[
-                FinishedStep(s.step_of(r.endpoint), r.status, r.duration_ms, r.error)
-                for r in rows
-                if r.status in s.FINISHED_STATUSES
+            steps=[
+                StepRecord(s.step_of(r.endpoint), r.status, r.duration_ms, r.error) for r in rows
             ],
             error=error,
         )

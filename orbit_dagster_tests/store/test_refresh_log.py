@@ -77,26 +77,48 @@ def test_failure_clears_status_sets_error_and_cancels_the_rest(log, store):
     statuses = [r["status"] for r in log.steps("m", "r1")]
     assert statuses[0] == "failed" and set(statuses[1:]) <= {"cancelled", "skipped"}
     progress = progress_answer(log.progress("m", is_run_active=alive))
-    assert progress["isProcessing"] is False
+    assert progress["isProcessing"] is False and progress["completedSteps"] == []
     assert progress["error"] == "fetching-api-data: boom"
 
 
 def test_progress_is_per_run_and_scoped_to_the_organization(log):
-    begin(log, "r1")
+    begin(log, "r1", mode="hard-refresh")
     log.start_step("m", "r1", "fetching-api-data")
     log.finish_step("m", "r1", "fetching-api-data", status="success", duration_ms=12)
     log.start_step("m", "r1", "deleting-old-data")
     progress = progress_answer(log.progress("m", organization="acme", is_run_active=alive))
     assert progress["isProcessing"] is True
     assert progress["currentStep"] == "deleting-old-data"
-    assert progress["completedSteps"][0] == {
-        "step": "fetching-api-data",
-        "displayName": "Fetching API data",
-        "status": "success",
-        "durationMs": 12,
-    }
+    # The contract's words: pipeline:<step>, completed (not success), only the mode's steps.
+    assert progress["completedSteps"][:2] == [
+        {
+            "step": "pipeline:fetching-api-data",
+            "displayName": "Fetching API data",
+            "status": "completed",
+            "durationMs": 12,
+        },
+        {
+            "step": "pipeline:deleting-old-data",
+            "displayName": "Deleting old data",
+            "status": "running",
+            "durationMs": None,
+        },
+    ]
+    statuses = {step["step"]: step["status"] for step in progress["completedSteps"]}
+    assert statuses["pipeline:saving-chart-config"] == "pending"
+    assert set(statuses.values()) <= {"pending", "running", "completed", "failed", "skipped"}
     with pytest.raises(MetricNotFoundError):
         log.progress("m", organization="other-org", is_run_active=alive)
+
+
+def test_progress_lists_only_the_steps_of_the_runs_mode(log):
+    begin(log, "r1", mode="soft-refresh")
+    log.start_step("m", "r1", "fetching-api-data")
+    steps = progress_answer(log.progress("m", is_run_active=alive))["completedSteps"]
+    assert [step["step"] for step in steps] == [
+        f"pipeline:{name}" for name in STEPS if not name.startswith("deleting-")
+    ]
+    assert [step["status"] for step in steps][:2] == ["running", "pending"]
 
 
 def test_status_left_by_a_crashed_run_is_not_processing(log):
