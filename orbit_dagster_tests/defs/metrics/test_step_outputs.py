@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from orbit_dagster.dagster_api import ensure_metric_partitions, root_cause, run_refresh
+from orbit_dagster.dagster_api import ensure_metric_partitions, run_refresh
 from orbit_dagster.refresh.jobs import PARTITION_TAG, REFRESH_JOB, refresh_run_config
 from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.refresh.state import decode
@@ -135,7 +135,7 @@ def execute(instance: dg.DagsterInstance, metric_id: str, mode: Mode) -> tuple[s
 def reexecute(
     instance: dg.DagsterInstance, run_id: str, target=refresh_job
 ) -> tuple[bool, set[str], str]:
-    """Re-execute from failure: (success, steps that succeeded, root cause of a failure).
+    """Re-execute from failure: (success, steps that succeeded, why its first step failed).
 
     As the UI does, with the parent's tags (its partition) and run config: `execute_job`
     does not carry them over on its own.
@@ -155,7 +155,8 @@ def reexecute(
             return result.success, succeeded, ""
         said = failures[0].user_failure_data  # a dg.Failure's description is the whole message
         error = said.description if said else None
-        return result.success, succeeded, error or root_cause(failures[0].error)
+        traceback = failures[0].error.to_string() if failures[0].error else "the step failed"
+        return result.success, succeeded, error or traceback
 
 
 def test_a_refresh_of_50k_points_leaves_no_payload_under_dagster_home(
