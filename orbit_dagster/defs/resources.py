@@ -27,6 +27,7 @@ from orbit_dagster.defs.metrics.resources import (
     RefreshSettings,
     TransformerGeneration,
 )
+from orbit_dagster.defs.metrics.step_outputs import REFRESH_IO_MANAGER, StepOutputsIOManager
 from orbit_dagster.documents.checks import DEFAULT_MAX_BYTES
 from orbit_dagster.documents.veryfi import DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS
 from orbit_dagster.store import Store
@@ -109,11 +110,12 @@ def document_resources() -> dict[str, Any]:
 
 @dg.definitions
 def resources() -> dg.Definitions:
+    database_url = optional_env("ORBIT_DATABASE_URL") or settings.default_database_url()
     return dg.Definitions(
         resources={
-            "orbit_store": OrbitStore(
-                database_url=optional_env("ORBIT_DATABASE_URL") or settings.default_database_url()
-            ),
+            "orbit_store": OrbitStore(database_url=database_url),
+            # The refresh state between ops, in the store rather than pickled on disk.
+            REFRESH_IO_MANAGER: StepOutputsIOManager(database_url=database_url),
             **metric_resources(),
             **document_resources(),
         }

@@ -1,8 +1,17 @@
-"""`RefreshState`: what one refresh step hands the next (pickled by Dagster between ops)."""
+"""`RefreshState`: what one refresh step hands the next, and its encoding as JSON bytes.
+
+Between the ops of a Dagster run the state is kept in the store (`store/step_outputs.py`), so
+it is encoded as JSON rather than pickled: a stored row is data, never code to run when read.
+The payload it carries is the source's redacted payload (`sources/redaction.py`), and it is
+dropped once the ingestion transformer has turned it into points.
+"""
 
 import datetime as dt
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.store import Point, Transformer
@@ -28,3 +37,23 @@ class RefreshState:
     @property
     def new_transformer(self) -> Transformer | None:
         return self.transformer if self.transformer_is_new else None
+
+
+# pydantic turns the nested records (points, transformer, datetimes, the range tuple) into
+# JSON and back from their type annotations, so no field needs a hand-written converter.
+_ADAPTER = TypeAdapter(RefreshState)
+
+
+def encode(state: RefreshState) -> bytes:
+    """The state as JSON bytes; `decode` gives back an equal state."""
+    # The payload and the metric row, free-form JSON, go through the standard library:
+    # pydantic writes a NaN or an infinity inside an `Any` as null, which would change them.
+    # The rest cannot hold one: points and chart specs are checked finite by the sandbox.
+    free = {"payload": state.payload, "metric": state.metric}
+    rest = _ADAPTER.dump_json(replace(state, payload=None, metric={}))
+    return b'{"free":%b,"state":%b}' % (json.dumps(free).encode(), rest)
+
+
+def decode(data: bytes) -> RefreshState:
+    document = json.loads(data)
+    return replace(_ADAPTER.validate_python(document["state"]), **document["free"])

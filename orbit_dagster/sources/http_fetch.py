@@ -84,4 +84,8 @@ def fetch_plan(source: str, plan: HttpPlan, config: Mapping[str, Any]) -> Fetche
         raise SourceError(
             redactor.text(str(error)), retryable=error.retryable, retry_after=error.retry_after
         ) from None
-    return Fetched(payload=payload, log=redactor.text(f"{note}\n{log}" if note else log))
+    # A service may echo the credential in its body; the payload is kept between a run's steps
+    # (and shown to the model writing a transformer), so it leaves redacted like any message.
+    return Fetched(
+        payload=redactor.value(payload), log=redactor.text(f"{note}\n{log}" if note else log)
+    )

@@ -5,8 +5,9 @@ wherever they appear, in any common encoding, and credentials-shaped query param
 headers are masked by name, so a key typed into a URL by hand is not logged either.
 
 `Redactor.text` is the one function every sink goes through (error messages, the request log,
-excerpts of bodies); `Redactor.excerpt` redacts before it cuts, so a secret at the cut cannot
-survive as a prefix.
+excerpts of bodies, and through `Redactor.value` every string of a fetched payload, which a
+run keeps between its steps); `Redactor.excerpt` redacts before it cuts, so a secret at the
+cut cannot survive as a prefix.
 """
 
 import base64
@@ -16,6 +17,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -48,6 +50,28 @@ class Redactor:
 
     def text(self, text: str) -> str:
         return self._pattern.sub(REDACTED, text) if self.secrets else text
+
+    def value(self, value: Any) -> Any:
+        """A decoded JSON value with every string (keys too) redacted, and any number that
+        spells a secret replaced by the redacted text: the payload a run keeps between steps.
+
+        One scan of the value's JSON decides; a value that holds no secret (the usual case)
+        is returned as it is, without a copy.
+        """
+        if not self.secrets or not self._pattern.search(json.dumps(value)):
+            return value
+        return self._redact_value(value)
+
+    def _redact_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(str(k)): self._redact_value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._redact_value(item) for item in value]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return REDACTED if self.text(str(value)) != str(value) else value
+        return value
 
     def excerpt(self, raw: bytes | str, limit: int) -> str:
         """At most `limit` characters of `raw` as redacted text, marked when cut.

@@ -234,3 +234,18 @@ veryfi_documents = sa.Table(
     sa.Column("run_id", sa.String(64), nullable=True),
     *_timestamps(),
 )
+
+# What one step of a run hands the next (a refresh's state between its ops), kept so that a
+# re-execution from a failed step finds the outputs of the steps that succeeded, on any
+# executor: every step process reaches the store. Opaque, compressed bytes: the writer
+# chooses the encoding. Deleted when the run's refresh succeeds, swept some days after a
+# failure (`step_outputs.py`).
+step_outputs = sa.Table(
+    "step_outputs",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("step_key", sa.String(255), primary_key=True),
+    sa.Column("output_name", sa.String(255), primary_key=True),
+    sa.Column("data", sa.LargeBinary(), nullable=False),
+    sa.Column("created_at", sa.DateTime(), nullable=False, index=True),
+)

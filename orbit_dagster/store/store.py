@@ -28,6 +28,7 @@ from orbit_dagster.store.records import (
     utcnow,
 )
 from orbit_dagster.store.refresh_log import RefreshLog, RunIsActive
+from orbit_dagster.store.step_outputs import StepOutputs
 
 # A metric id is also a Dagster partition key, a run tag value and a path segment in links:
 # keep it to characters that are safe in all of them.
@@ -48,6 +49,7 @@ class Store:
         self.refresh_log = RefreshLog(self.engine)
         self.documents = DocumentStore(self.engine)
         self.heartbeats = Heartbeats(self.engine)
+        self.step_outputs = StepOutputs(self.engine)
 
     # -- metrics -------------------------------------------------------------------------
 

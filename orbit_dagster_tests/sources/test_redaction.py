@@ -59,3 +59,25 @@ def test_httpx_request_logs_are_redacted(caplog):
         session.send(HttpRequest(f"{apis.base_url}/api/series", params={"key": "k-123"}))
     assert "HTTP Request: GET" in caplog.text
     assert "s3cr3t-v" not in caplog.text and "k-123" not in caplog.text
+
+
+def test_a_payload_loses_every_secret_in_keys_values_and_numbers():
+    redactor = Redactor().with_secrets(["tok-1234", "98765432"])
+    payload = {
+        "data": [{"date": "2026-10-01", "value": 3, "note": "echo tok-1234!"}],
+        "tok-1234": {"url": "https://x.test/?t=tok%2D1234"},
+        "id": 98765432,
+        "ok": [1.5, True, None],
+    }
+    assert redactor.value(payload) == {
+        "data": [{"date": "2026-10-01", "value": 3, "note": "echo REDACTED!"}],
+        "REDACTED": {"url": "https://x.test/?t=REDACTED"},
+        "id": "REDACTED",
+        "ok": [1.5, True, None],
+    }
+
+
+def test_a_payload_without_secrets_is_returned_as_it_is():
+    payload = {"data": [{"date": "2026-10-01", "value": 3}]}
+    assert Redactor().with_secrets(["tok-1234"]).value(payload) is payload
+    assert Redactor().value(payload) is payload

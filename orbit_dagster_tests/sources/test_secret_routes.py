@@ -173,3 +173,16 @@ def test_a_redirect_within_the_origin_keeps_the_credentials(apis):
     [followed] = apis.requests_to("/api/series")
     assert followed.headers["Authorization"] == f"Bearer {TOKEN}"
     assert followed.headers["X-Partner-Auth"] == BASIC
+
+
+def test_a_payload_echoing_a_secret_in_any_encoding_comes_back_redacted(apis):
+    # A run keeps the payload between its steps and shows it to the model: one more sink.
+    data = [{"date": "2026-10-01", "value": 1}]
+    apis.script(
+        "/api/echo", Reply(200, {"data": data, "echo": FORMS, "keys": dict.fromkeys(FORMS)})
+    )
+    payload = fetch("http-json", secret_config(apis, "/api/echo")).payload
+    for text in (json.dumps(payload), json.dumps(payload, ensure_ascii=False)):
+        assert not leaks(text), leaks(text)
+    assert payload["data"] == data
+    assert payload["echo"] == ["REDACTED"] * len(FORMS)

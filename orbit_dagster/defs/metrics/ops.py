@@ -4,7 +4,8 @@ Each op is one row of the step table (`refresh/table.py`: its function names the
 description describes it), reads the partition key (the metric id) and its input state, and
 runs that step through `run_step`, which keeps the step log, `refresh_status`, the lock and
 `last_error`. Only `fetch_api_data` takes config: the mode travels with the state, so a run's
-steps always agree on it. The two saving ops also report the asset materializations' metadata.
+steps always agree on it. The state goes from op to op through the store (`REFRESH_IO_MANAGER`),
+and the last op deletes it. The two saving ops also report the asset materializations' metadata.
 """
 
 import dagster as dg
@@ -19,6 +20,7 @@ from orbit_dagster.dagster_api.interrupted import run_is_active
 from orbit_dagster.defs.metrics.checks import check_evaluations
 from orbit_dagster.defs.metrics.metadata import chart_metadata, points_metadata
 from orbit_dagster.defs.metrics.resources import TransformerGeneration
+from orbit_dagster.defs.metrics.step_outputs import REFRESH_IO_MANAGER, release_step_outputs
 from orbit_dagster.defs.resources import OrbitStore
 from orbit_dagster.refresh.jobs import BATCH_OP
 from orbit_dagster.refresh.modes import Mode
@@ -43,6 +45,9 @@ class RefreshConfig(dg.Config):
         "both and replace all points, atomically.",
     )
 
+
+# Every op's state output: kept in the store for re-execution, never pickled under DAGSTER_HOME.
+STATE_OUT = dg.Out(RefreshState, io_manager_key=REFRESH_IO_MANAGER)
 
 BATCH_SANDBOX_WORKERS = 2  # one per core of a small worker; each is rlimited like a fresh child
 
@@ -86,6 +91,7 @@ def _describe(op_name: str) -> str:
 
 @dg.op(
     description=_describe("fetch_api_data"),
+    out=STATE_OUT,
     # The source already retried quickly inside the step (Retry-After, backoff); this covers
     # longer outages. Jitter spreads the retries of many metrics failing at once.
     retry_policy=dg.RetryPolicy(
@@ -111,7 +117,7 @@ def fetch_api_data(
 def _step_op(op_name: str) -> dg.OpDefinition:
     """An op that runs one named step on its input state and passes the new state on."""
 
-    @dg.op(name=op_name, description=_describe(op_name))
+    @dg.op(name=op_name, description=_describe(op_name), out=STATE_OUT)
     def step_op(
         context: dg.OpExecutionContext,
         orbit_store: OrbitStore,
@@ -135,7 +141,7 @@ execute_chart_transformer = _step_op("execute_chart_transformer")
 
 @dg.op(
     description=_describe("save_timeseries_data"),
-    out={"metric_points": dg.Out(dg.Nothing), "state": dg.Out(RefreshState)},
+    out={"metric_points": dg.Out(dg.Nothing), "state": STATE_OUT},
 )
 def save_timeseries_data(
     context: dg.OpExecutionContext, orbit_store: OrbitStore, state: RefreshState
@@ -150,7 +156,9 @@ def save_chart_config(
     context: dg.OpExecutionContext, orbit_store: OrbitStore, state: RefreshState
 ) -> dg.Output:
     state = _run(context, orbit_store, state)
-    points = [p.to_json() for p in orbit_store.get_store().list_points(context.partition_key)]
+    store = orbit_store.get_store()
+    release_step_outputs(context, store)
+    points = [p.to_json() for p in store.list_points(context.partition_key)]
     return dg.Output(None, metadata=chart_metadata(state, points, picture=True))
 
 

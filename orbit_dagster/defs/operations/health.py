@@ -1,7 +1,8 @@
 """`pipeline_health`: the health figures of the last day as an asset, materialized every 15
 minutes, so the Dagster UI plots each number over time (an asset's numeric metadata is
 plotted per materialization). `orbit stats` prints the same figures: both call
-`dagster_api.health_figures` (Dagster's run storage and the Orbit store)."""
+`dagster_api.health_figures` (Dagster's run storage and the Orbit store). Its schedule also
+sweeps the step outputs that failed runs keep for re-execution, once past their retention."""
 
 import datetime as dt
 
@@ -17,12 +18,16 @@ WINDOW = dt.timedelta(hours=24)
     group_name="operations",
     kinds={"python"},
     description="Pipeline health over the last 24 h: per job success rate, runs per hour, "
-    "p50/p95 duration; failed runs, metrics with errors, stale metrics (as `orbit stats`).",
+    "p50/p95 duration; failed runs, metrics with errors, stale metrics (as `orbit stats`). "
+    "Also sweeps the step outputs failed runs kept for re-execution past their retention.",
 )
 def pipeline_health(
     context: dg.AssetExecutionContext, orbit_store: OrbitStore
 ) -> dg.MaterializeResult:
-    stats = health_figures(context.instance, orbit_store.get_store(), WINDOW)
+    store = orbit_store.get_store()
+    # The same schedule sweeps the step outputs that failed runs left for re-execution.
+    swept = store.step_outputs.sweep()
+    stats = health_figures(context.instance, store, WINDOW)
     metadata: dict[str, dg.RawMetadataValue] = {
         "runs": stats["runs"],
         "failed_runs": len(stats["failed_runs"]),
@@ -30,6 +35,7 @@ def pipeline_health(
         "metrics_with_errors": len(stats["metrics_with_errors"]),
         "stale_metrics": len(stats["stale_metrics"]),
         "details": dg.MetadataValue.json(stats),
+        "step_outputs_swept": swept,
     }
     # One plottable number per job and figure; a figure with no value yet is left out.
     for job, figures in stats["jobs"].items():

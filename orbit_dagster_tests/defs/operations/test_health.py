@@ -1,11 +1,13 @@
 """The pipeline_health asset over real runs: one refresh that succeeded, one that failed."""
 
+import datetime as dt
 import json
 
 import dagster as dg
 
 from orbit_dagster.dagster_api import run_refresh
 from orbit_dagster.store import Store
+from orbit_dagster.store import schema as t
 
 
 def test_pipeline_health_materializes_the_figures_of_real_runs(
@@ -39,3 +41,23 @@ def test_pipeline_health_materializes_the_figures_of_real_runs(
     schedule = definitions.resolve_schedule_def("pipeline_health_schedule")
     assert schedule.cron_schedule == "*/15 * * * *"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_pipeline_health_sweeps_step_outputs_past_their_retention(definitions, instance, orbit_env):
+    store = Store(orbit_env)
+    step = "metric_refresh.fetch_api_data"
+    store.step_outputs.save("old-failed-run", step, "result", b"{}")
+    store.step_outputs.save("recent-failed-run", step, "result", b"{}")
+    with store.engine.begin() as conn:
+        conn.execute(
+            t.step_outputs.update()
+            .where(t.step_outputs.c.run_id == "old-failed-run")
+            .values(created_at=dt.datetime(2000, 1, 1))
+        )
+    result = definitions.resolve_job_def("pipeline_health_job").execute_in_process(
+        instance=instance
+    )
+    [materialization] = result.asset_materializations_for_node("pipeline_health")
+    assert materialization.metadata["step_outputs_swept"].value == 1
+    assert store.step_outputs.load("old-failed-run", step, "result") is None
+    assert store.step_outputs.load("recent-failed-run", step, "result") == b"{}"
