@@ -17,6 +17,7 @@ from croniter import croniter
 from orbit_dagster.cli import location, output
 from orbit_dagster.cli.charts import chart
 from orbit_dagster.cli.documents import documents
+from orbit_dagster.cli.lineage import lineage
 from orbit_dagster.cli.output import echo_json, echo_table, fail, parse_config, status_word
 from orbit_dagster.cli.runs import check_interrupted, dagster_home, recover, resume, runs
 from orbit_dagster.cli.stats import stats
@@ -358,3 +359,4 @@ cli.add_command(check_interrupted)
 cli.add_command(recover)
 cli.add_command(resume)
 cli.add_command(dagster_home)
+cli.add_command(lineage)

@@ -18,10 +18,21 @@ from orbit_dagster.sources.http_fetch import HttpPlan, fetch_plan
 Config = Mapping[str, Any]
 
 
+# The external systems templates read, as the lineage shows them (key: what the system is).
+SYSTEMS: dict[str, str] = {
+    "files": "Local JSON and CSV files under the allowed folders",
+    "http": "JSON APIs over HTTP",
+    "github": "The GitHub REST API (api.github.com)",
+    "googlesheets": "The Google Sheets API",
+}
+
+
 @dataclass(frozen=True)
 class Template:
     name: str
     description: str
+    # The key in SYSTEMS of the external system it reads.
+    system: str
     required: tuple[str, ...]
     fetch: Callable[[Config], Fetched]
     # Checks the config beyond required keys, raising SourceError (run when a metric is added).
@@ -33,6 +44,7 @@ class Template:
 def http_template(
     name: str,
     description: str,
+    system: str,
     required: tuple[str, ...],
     plan: Callable[[Config], HttpPlan],
     check: Callable[[Config], None],
@@ -45,6 +57,7 @@ def http_template(
     return Template(
         name=name,
         description=description,
+        system=system,
         required=required,
         fetch=lambda config: fetch_plan(name, plan(config), config),
         check=check_all,
@@ -60,6 +73,7 @@ TEMPLATES: dict[str, Template] = {
         Template(
             name="file",
             description="A local JSON or CSV file (`path`), for notebooks, demos and tests.",
+            system="files",
             required=("path",),
             fetch=file_source.fetch,
             check=file_source.check,
@@ -67,6 +81,7 @@ TEMPLATES: dict[str, Template] = {
         http_template(
             name="http-json",
             description="Any JSON endpoint (`url`): method, headers, query, body, pagination.",
+            system="http",
             required=("url",),
             plan=http_json.plan,
             check=http_json.check,
@@ -74,6 +89,7 @@ TEMPLATES: dict[str, Template] = {
         http_template(
             name="github-commits",
             description="Commits per day of a GitHub repository (`repo`), optional branch/author.",
+            system="github",
             required=("repo",),
             plan=github.commits_plan,
             check=github.check,
@@ -82,6 +98,7 @@ TEMPLATES: dict[str, Template] = {
         http_template(
             name="github-stars",
             description="Stargazers of a GitHub repository (`repo`), one snapshot per day.",
+            system="github",
             required=("repo",),
             plan=github.stars_plan,
             check=github.check,
@@ -95,6 +112,7 @@ TEMPLATES: dict[str, Template] = {
         http_template(
             name="github-issues-opened",
             description="Issues (not pull requests) opened per day in a GitHub repository.",
+            system="github",
             required=("repo",),
             plan=github.issues_plan,
             check=github.check,
@@ -103,6 +121,7 @@ TEMPLATES: dict[str, Template] = {
         http_template(
             name="gsheets-values",
             description="Rows of a Google Sheets range (`spreadsheet_id`, `range`), header first.",
+            system="googlesheets",
             required=("spreadsheet_id", "range"),
             plan=gsheets.values_plan,
             check=gsheets.check,

@@ -39,7 +39,13 @@ def test_definitions_load_without_deprecation_warnings(orbit_env):
     assert ours == [], [f"{w.filename}: {w.message}" for w in ours]
 
     asset_keys = {key.to_user_string() for key in definitions.resolve_all_asset_keys()}
-    assert asset_keys == {"metric_points", "metric_chart", "pipeline_health"}
+    sources = {f"sources/{system}" for system in ("files", "http", "github", "googlesheets")}
+    assert asset_keys == {"metric_points", "metric_chart", "pipeline_health", *sources}
+    graph = definitions.get_repository_def().asset_graph
+    for key in ("metric_points", "metric_chart"):
+        parents = {parent.to_user_string() for parent in graph.get(dg.AssetKey(key)).parent_keys}
+        assert parents == sources  # the external systems are upstream of the metrics
+    assert not any(graph.get(dg.AssetKey.from_user_string(s)).is_materializable for s in sources)
     check_keys = definitions.resolve_asset_graph().asset_check_keys
     assert {(key.asset_key.to_user_string(), key.name) for key in check_keys} == {
         ("metric_points", name) for name in ("has_points", "finite_values", "no_gaps", "no_jumps")

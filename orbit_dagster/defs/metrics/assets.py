@@ -10,9 +10,12 @@ partitions later).
 
 import dagster as dg
 
+from orbit_dagster.dagster_api.lineage import TABLE_NAME
 from orbit_dagster.defs.metrics import ops
 from orbit_dagster.defs.metrics.partitions import metric_partitions
+from orbit_dagster.defs.metrics.sources import source_key
 from orbit_dagster.refresh.jobs import REFRESH_ASSET
+from orbit_dagster.sources.templates import SYSTEMS
 
 
 @dg.config_mapping
@@ -21,28 +24,44 @@ def refresh_config(config: ops.RefreshConfig) -> dict:
     return {ops.fetch_api_data.name: {"config": {"mode": config.mode}}}
 
 
-@dg.graph_multi_asset(
-    name=REFRESH_ASSET,
-    outs={
-        "metric_points": dg.AssetOut(
-            description="A metric's time series in the Orbit store (one partition per metric).",
-            kinds={"python", "sql"},
-        ),
-        "metric_chart": dg.AssetOut(
-            description="A metric's chart config (Vega-Lite v5) in the Orbit store.",
-            kinds={"python", "sql"},
-        ),
-    },
-    partitions_def=metric_partitions,
-    config=refresh_config,
-    group_name="metrics",
-)
-def metric_refresh():
-    state = ops.generate_ingestion_transformer(
-        ops.delete_old_transformer(ops.delete_old_data(ops.fetch_api_data()))
+def _refresh_graph() -> dg.AssetsDefinition:
+    """The graph-backed asset, built in a function to keep its long body readable."""
+
+    @dg.graph_multi_asset(
+        name=REFRESH_ASSET,
+        # The external systems the points are read from: the graph's lineage, nothing loaded.
+        ins={
+            system: dg.AssetIn(key=source_key(system), dagster_type=dg.Nothing)
+            for system in SYSTEMS
+        },
+        outs={
+            "metric_points": dg.AssetOut(
+                description="A metric's time series in the Orbit store (one partition per metric).",
+                kinds={"python", "sql"},
+                metadata={TABLE_NAME: "metric_data_points"},
+            ),
+            "metric_chart": dg.AssetOut(
+                description="A metric's chart config (Vega-Lite v5) in the Orbit store.",
+                kinds={"python", "sql"},
+                metadata={TABLE_NAME: "chart_configs"},
+            ),
+        },
+        partitions_def=metric_partitions,
+        config=refresh_config,
+        group_name="metrics",
     )
-    points, state = ops.save_timeseries_data(ops.execute_ingestion_transformer(state))
-    chart = ops.save_chart_config(
-        ops.execute_chart_transformer(ops.generate_chart_transformer(state))
-    )
-    return {"metric_points": points, "metric_chart": chart}
+    def metric_refresh(files, http, github, googlesheets):  # one per key of SYSTEMS
+        fetched = ops.fetch_api_data(sources=[files, http, github, googlesheets])
+        state = ops.generate_ingestion_transformer(
+            ops.delete_old_transformer(ops.delete_old_data(fetched))
+        )
+        points, state = ops.save_timeseries_data(ops.execute_ingestion_transformer(state))
+        chart = ops.save_chart_config(
+            ops.execute_chart_transformer(ops.generate_chart_transformer(state))
+        )
+        return {"metric_points": points, "metric_chart": chart}
+
+    return metric_refresh
+
+
+metric_refresh = _refresh_graph()

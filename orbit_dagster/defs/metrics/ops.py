@@ -91,6 +91,8 @@ def _describe(op_name: str) -> str:
 
 @dg.op(
     description=_describe("fetch_api_data"),
+    # The external systems it reads (`defs/metrics/sources.py`), for the lineage only.
+    ins={"sources": dg.In(dg.Nothing)},
     out=STATE_OUT,
     # The source already retried quickly inside the step (Retry-After, backoff); this covers
     # longer outages. Jitter spreads the retries of many metrics failing at once.
