@@ -30,6 +30,8 @@ class RunSummary:
     start: dt.datetime | None
     end: dt.datetime | None
     error: str | None = None
+    # Failed by Orbit because its process died (its heartbeats stopped), not by a step.
+    interrupted: bool = False
 
 
 def pipeline_stats(
@@ -65,6 +67,7 @@ def pipeline_stats(
             }
             for run in failed[:FAILED_SHOWN]
         ],
+        "interrupted_runs": sum(1 for run in in_window if run.interrupted),
         "metrics": len(metrics),
         "metrics_with_errors": sorted(m["id"] for m in metrics if m.get("last_error")),
         "stale_metrics": stale_metrics(metrics, default_cron=default_cron, now=now),

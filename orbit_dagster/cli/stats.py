@@ -53,6 +53,7 @@ def stats(window: str, as_json: bool) -> None:
         )
     for run in figures["failed_runs"]:
         click.echo(f"failed: {run['started']} {run['job']} run {run['run_id']}: {run['error']}")
+    click.echo(f"interrupted runs (process died, failed by Orbit): {figures['interrupted_runs']}")
     click.echo(f"metrics: {figures['metrics']}")
     click.echo(f"metrics with errors: {', '.join(figures['metrics_with_errors']) or 'none'}")
     click.echo(f"stale metrics: {', '.join(figures['stale_metrics']) or 'none'}")

@@ -19,6 +19,7 @@ import dagster as dg
 
 from orbit_dagster import settings
 from orbit_dagster.dagster_api.failures import failure_reason
+from orbit_dagster.dagster_api.interrupted import INTERRUPTED_TAG
 from orbit_dagster.documents.jobs import DOCUMENT_JOB, SHA256_TAG, document_run_config
 from orbit_dagster.refresh.jobs import (
     METRIC_PARTITIONS,
@@ -224,6 +225,7 @@ def _run_summaries(instance: dg.DagsterInstance, since: dt.datetime) -> list[Run
                 start=_utc(record.start_time),
                 end=_utc(record.end_time),
                 error=error,
+                interrupted=INTERRUPTED_TAG in run.tags,
             )
         )
     return summaries

@@ -18,7 +18,8 @@ WINDOW = dt.timedelta(hours=24)
     group_name="operations",
     kinds={"python"},
     description="Pipeline health over the last 24 h: per job success rate, runs per hour, "
-    "p50/p95 duration; failed runs, metrics with errors, stale metrics (as `orbit stats`). "
+    "p50/p95 duration; failed and interrupted runs, metrics with errors, stale metrics (as "
+    "`orbit stats`). "
     "Also sweeps the step outputs failed runs kept for re-execution past their retention.",
 )
 def pipeline_health(
@@ -31,6 +32,8 @@ def pipeline_health(
     metadata: dict[str, dg.RawMetadataValue] = {
         "runs": stats["runs"],
         "failed_runs": len(stats["failed_runs"]),
+        # Runs whose process died, found by their heartbeats and failed (then resumable).
+        "interrupted_runs": stats["interrupted_runs"],
         "metrics": stats["metrics"],
         "metrics_with_errors": len(stats["metrics_with_errors"]),
         "stale_metrics": len(stats["stale_metrics"]),

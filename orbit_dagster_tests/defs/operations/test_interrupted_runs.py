@@ -124,6 +124,8 @@ def test_recover_fails_the_dead_run_and_auto_resume_finishes_it(orbit):
     assert metric["refresh_run_id"] is None and metric["last_error"] is None
     assert orbit.store.count_points("m1") == len(DAYS)
     assert orbit("progress", "m1").stdout.startswith(f"m1: ok (run {child.run_id})")
+    stats = json.loads(orbit("stats", "--json").stdout)
+    assert stats["interrupted_runs"] == 1 and stats["runs"] == 2
     # Resumed once: nothing is left to resume, and the dead run's beats are forgotten.
     assert orbit("check-interrupted").stdout.strip() == "no interrupted run"
     assert orbit.store.heartbeats.of_run(dead) == []
