@@ -40,7 +40,8 @@ def test_definitions_load_without_deprecation_warnings(orbit_env):
 
     asset_keys = {key.to_user_string() for key in definitions.resolve_all_asset_keys()}
     sources = {f"sources/{system}" for system in ("files", "http", "github", "googlesheets")}
-    assert asset_keys == {"metric_points", "metric_chart", "pipeline_health", *sources}
+    documents = {f"documents/{name}" for name in ("s3_bucket", "veryfi", "veryfi_documents")}
+    assert asset_keys == {"metric_points", "metric_chart", "pipeline_health", *sources, *documents}
     graph = definitions.get_repository_def().asset_graph
     for key in ("metric_points", "metric_chart"):
         parents = {parent.to_user_string() for parent in graph.get(dg.AssetKey(key)).parent_keys}
@@ -105,3 +106,15 @@ def test_plain_packages_never_import_dagster():
             offenders += [f"{path}: {n}" for n in names if n.split(".")[0].startswith("dagster")]
             offenders += [f"{path}: {n}" for n in names if n.startswith("orbit_dagster.defs")]
     assert offenders == []
+
+
+def test_each_refresh_step_shows_its_display_name_in_the_ui(orbit_env):
+    from orbit_dagster.definitions import defs
+    from orbit_dagster.refresh.table import STEPS
+
+    job = defs().resolve_job_def(REFRESH_JOB)
+    graph = next(node.definition for node in job.graph.nodes if node.name == "metric_refresh")
+    assert isinstance(graph, dg.GraphDefinition)
+    descriptions = {node.name: node.definition.description for node in graph.nodes}
+    for step in STEPS:
+        assert descriptions[step.op_name].startswith(f"{step.display_name} ({step.name}): ")

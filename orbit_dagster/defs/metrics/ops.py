@@ -81,12 +81,16 @@ def _run(
         plan=plan(state.mode, executed, context.run.parent_run_id),
         is_run_active=run_is_active(context.instance, store),
     )
-    return run_step(recorder, BY_OP_NAME[context.op_def.name], state, tools)
+    step = BY_OP_NAME[context.op_def.name]
+    # The name the product shows for the step, in the run's log as the step starts.
+    context.log.info(f"{step.display_name}... ({step.name}, metric {context.partition_key})")
+    return run_step(recorder, step, state, tools)
 
 
 def _describe(op_name: str) -> str:
+    """The op's description in the UI: the step's display name first, as the product shows it."""
     step = BY_OP_NAME[op_name]
-    return f"{step.name}: {step.description}"
+    return f"{step.display_name} ({step.name}): {step.description}"
 
 
 @dg.op(

@@ -224,6 +224,10 @@ def test_progress_shows_the_steps_in_order_during_and_after_a_run(store, refresh
         server.hold.set()
         thread.join(timeout=60)
     assert result["outcome"].success, result["outcome"].error
+    messages = [entry.user_message for entry in instance.all_logs(result["outcome"].run_id)]
+    # Each step announces itself in the run's log with the name the product shows.
+    assert "Fetching API data... (fetching-api-data, metric live)" in messages
+    assert "Saving chart config... (saving-chart-config, metric live)" in messages
     progress = progress_answer(
         store.refresh_log.progress("live", is_run_active=run_is_active(instance, store))
     )
