@@ -15,6 +15,15 @@ def definitions():
     return defs()
 
 
+@cache
+def metric_definitions():
+    """Only the metric domain: enough for `orbit refresh`, without importing the documents'
+    dagster-aws (boto3)."""
+    from orbit_dagster.definitions import metric_defs
+
+    return metric_defs()
+
+
 def instance():
     from orbit_dagster import dagster_api
 

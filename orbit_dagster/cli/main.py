@@ -236,7 +236,7 @@ def _refresh(metric_id: str, mode: str) -> bool:
     except MetricNotFoundError as error:
         fail(str(error))
     outcome = dagster_api.run_refresh(
-        location.definitions(),
+        location.metric_definitions(),
         location.instance(),
         metric_id,
         mode,  # type: ignore[arg-type]

@@ -11,16 +11,10 @@ import os
 from typing import Any
 
 import dagster as dg
-from dagster_aws.s3 import S3Resource
 from dagster_openai import OpenAIResource
 from pydantic import Field
 
 from orbit_dagster import settings
-from orbit_dagster.defs.documents.resources import (
-    DOCUMENT_IO_MANAGER,
-    DocumentSettings,
-    VeryfiResource,
-)
 from orbit_dagster.defs.metrics.resources import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_UI_URL,
@@ -28,8 +22,6 @@ from orbit_dagster.defs.metrics.resources import (
     TransformerGeneration,
 )
 from orbit_dagster.defs.metrics.step_outputs import REFRESH_IO_MANAGER, StepOutputsIOManager
-from orbit_dagster.documents.checks import DEFAULT_MAX_BYTES
-from orbit_dagster.documents.veryfi import DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS
 from orbit_dagster.store import Store
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -79,6 +71,18 @@ def metric_resources() -> dict[str, Any]:
 
 def document_resources() -> dict[str, Any]:
     """S3, Veryfi and document settings; an unset variable stays None and the step names it."""
+    # Imported here: dagster-aws (boto3) costs ~0.6 s to import, which a process that runs
+    # only metric jobs never needs.
+    from dagster_aws.s3 import S3Resource
+
+    from orbit_dagster.defs.documents.resources import (
+        DOCUMENT_IO_MANAGER,
+        DocumentSettings,
+        VeryfiResource,
+    )
+    from orbit_dagster.documents.checks import DEFAULT_MAX_BYTES
+    from orbit_dagster.documents.veryfi import DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS
+
     return {
         # One retry layer only: Dagster's RetryPolicy on the op, not boto3's as well.
         "s3": S3Resource(
@@ -108,15 +112,18 @@ def document_resources() -> dict[str, Any]:
     }
 
 
+def store_resources() -> dict[str, Any]:
+    """The Orbit store, which every domain uses, and the refresh state kept in it."""
+    database_url = optional_env("ORBIT_DATABASE_URL") or settings.default_database_url()
+    return {
+        "orbit_store": OrbitStore(database_url=database_url),
+        # The refresh state between ops, in the store rather than pickled on disk.
+        REFRESH_IO_MANAGER: StepOutputsIOManager(database_url=database_url),
+    }
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
-    database_url = optional_env("ORBIT_DATABASE_URL") or settings.default_database_url()
     return dg.Definitions(
-        resources={
-            "orbit_store": OrbitStore(database_url=database_url),
-            # The refresh state between ops, in the store rather than pickled on disk.
-            REFRESH_IO_MANAGER: StepOutputsIOManager(database_url=database_url),
-            **metric_resources(),
-            **document_resources(),
-        }
+        resources={**store_resources(), **metric_resources(), **document_resources()}
     )

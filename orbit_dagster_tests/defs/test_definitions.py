@@ -1,6 +1,8 @@
 """The code location loads cleanly and defines exactly what we expect."""
 
 import ast
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -8,7 +10,7 @@ import dagster as dg
 
 import orbit_dagster
 from orbit_dagster.documents.jobs import DOCUMENT_JOB
-from orbit_dagster.refresh.jobs import REFRESH_JOB
+from orbit_dagster.refresh.jobs import BATCH_JOB, REFRESH_JOB
 
 # The modules that may reach Dagster: the wiring (`defs/`), the entry point and
 # `dagster_api/`, the one package the command uses to reach Dagster. Everything else in the
@@ -87,6 +89,33 @@ def test_document_job_has_the_four_named_steps_with_retries(definitions):
     sensor = definitions.resolve_sensor_def("documents_inbox_sensor")
     assert sensor.job_name == DOCUMENT_JOB and "ORBIT_DOCUMENTS_INBOX" in sensor.description
     assert {"s3", "veryfi", "document_settings"} <= set(definitions.resources or {})
+
+
+def test_the_metric_domain_alone_runs_the_same_metric_jobs(definitions):
+    from orbit_dagster.definitions import metric_defs
+
+    def shape(job: dg.JobDefinition) -> dict:
+        ops = {op.name: op.required_resource_keys for op in job.graph.iterate_op_defs()}
+        checks = {key.name for key in job.asset_layer.asset_graph.asset_check_keys}
+        return {"ops": ops, "checks": checks, "executor": job.executor_def.name}
+
+    alone = metric_defs()
+    for name in (REFRESH_JOB, BATCH_JOB):
+        assert shape(alone.resolve_job_def(name)) == shape(definitions.resolve_job_def(name))
+    assert len(shape(alone.resolve_job_def(REFRESH_JOB))["ops"]) >= 9
+
+
+def test_the_metric_domain_loads_without_the_documents_aws_client(orbit_env):
+    # A fresh interpreter: this test process has imported everything already.
+    code = (
+        "import sys; from orbit_dagster.definitions import metric_defs; "
+        f"metric_defs().resolve_job_def({REFRESH_JOB!r}); "
+        "print(sorted(m for m in ('dagster_aws', 'boto3') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "[]"
 
 
 def test_plain_packages_never_import_dagster():

@@ -5,14 +5,24 @@ turns their results into Dagster's check events.
 
 A one-partition refresh (`refresh_metric_job`) runs `metric_points_checks` after the points
 are saved. A batch run has no per-partition step to run them in, so its op logs the same
-evaluations for each metric it refreshed (`check_evaluations`). The chart needs no blocking
-check: a refresh whose transformer yields no or non-finite points fails before saving.
+evaluations for each metric it refreshed (`check_evaluations`), each pointing at the
+materialization it checks: the UI shows a partition's check state only while its latest
+evaluation targets the partition's latest materialization, and clears it otherwise. The chart
+needs no blocking check: a refresh whose transformer yields no or non-finite points fails
+before saving.
 """
 
 from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
+
+# The type of `dg.AssetCheckEvaluation`'s documented `target_materialization_data` argument;
+# Dagster 1.13 does not re-export it. It is what makes a logged evaluation count as the check
+# of the latest materialization (Dagster's own AssetCheckResult fills it the same way).
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
 
 from orbit_dagster.defs.metrics.partitions import metric_partitions
 from orbit_dagster.defs.resources import OrbitStore
@@ -47,14 +57,35 @@ def metric_points_checks(
 
 
 def check_evaluations(
-    metric_id: str, points: list[dict[str, Any]]
+    instance: dg.DagsterInstance, metric_id: str, points: list[dict[str, Any]]
 ) -> list[dg.AssetCheckEvaluation]:
     """The same checks of one metric's points (as the store returns them, in JSON form), as
-    events an op logs for that partition."""
+    events an op logs for that partition once it has logged the partition's materialization.
+    """
+    target = _latest_materialization(instance, metric_id)
     return [
-        dg.AssetCheckEvaluation(**_outcome(result), partition=metric_id)
+        dg.AssetCheckEvaluation(
+            **_outcome(result), partition=metric_id, target_materialization_data=target
+        )
         for result in run_checks(points)
     ]
+
+
+def _latest_materialization(
+    instance: dg.DagsterInstance, metric_id: str
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    """The partition's latest materialization of `metric_points`, as the check's target (what
+    Dagster records for a check run in a one-partition step)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=POINTS, asset_partitions=[metric_id]), limit=1
+    ).records
+    if not records:
+        return None
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=records[0].storage_id,
+        run_id=records[0].run_id,
+        timestamp=records[0].timestamp,
+    )
 
 
 def _outcome(result: CheckResult) -> dict[str, Any]:

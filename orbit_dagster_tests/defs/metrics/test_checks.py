@@ -1,5 +1,6 @@
 """Data-quality checks recorded per metric partition, by a one-partition refresh and by a
-batch run, read back from the runs' event logs as the UI reads them."""
+batch run, read back from the runs' event logs and from the instance's check state, as the UI
+reads them."""
 
 import json
 
@@ -7,6 +8,7 @@ import dagster as dg
 import pytest
 
 from orbit_dagster.dagster_api import ensure_metric_partitions, run_refresh
+from orbit_dagster.quality import CHECKS
 from orbit_dagster.refresh.jobs import BATCH_JOB, batch_run_config
 from orbit_dagster.store import Store
 
@@ -79,3 +81,39 @@ def test_a_batch_run_records_the_checks_of_each_metric(definitions, instance, st
     assert {partition for partition, _ in checks} == {"steady", "odd"}
     assert all(checks[("steady", name)][0] for name in ("has_points", "no_gaps", "no_jumps"))
     assert checks[("odd", "no_gaps")][0] is False and checks[("odd", "no_jumps")][0] is False
+
+
+def shown_states(instance: dg.DagsterInstance, metric_id: str) -> dict[str, str]:
+    """check → what the UI shows for this partition: the status of the check's latest
+    evaluation if it checked the partition's latest materialization, else nothing ("-")."""
+    keys = [dg.AssetCheckKey(dg.AssetKey("metric_points"), name) for name in CHECKS]
+    infos = instance.event_log_storage.get_asset_check_partition_info(
+        keys, partition_keys=[metric_id]
+    )
+    return {
+        info.check_key.name: info.latest_execution_status.value if info.is_current else "-"
+        for info in infos
+    }
+
+
+def test_batch_runs_keep_each_partitions_check_state_current(
+    definitions, instance, store, tmp_path
+):
+    add(store, tmp_path, "steady", STEADY)
+    ensure_metric_partitions(instance, ["steady"])
+    batch = definitions.resolve_job_def(BATCH_JOB)
+    passing = dict.fromkeys(CHECKS, "SUCCEEDED")
+    spike = [{"date": "2026-10-11", "value": 5000}]
+    calm = [{"date": "2026-10-11", "value": 101}]  # the same day again: the upsert replaces it
+    # The series passes, then its latest value jumps, then the jump is corrected.
+    for mode, extra, expected in [
+        ("create", [], passing),
+        ("soft-refresh", spike, {**passing, "no_jumps": "FAILED"}),
+        ("soft-refresh", calm, passing),
+    ]:
+        (tmp_path / "steady.json").write_text(json.dumps(STEADY + extra))
+        result = batch.execute_in_process(
+            instance=instance, run_config=batch_run_config(["steady"], mode)
+        )
+        assert result.success
+        assert shown_states(instance, "steady") == expected, mode
