@@ -5,8 +5,8 @@ so each one-metric run draws its chart and records the four checks), then `pipel
 materialized a few times so its figures have points to plot. `dagster-webserver` serves it on
 a free port of 127.0.0.1; Playwright drives Debian's Chromium (`/usr/bin/chromium`): the
 browser Playwright downloads for itself cannot be fetched here, Debian's package can.
-Screenshots go to `ORBIT_UI_SCREENSHOTS` when set (`docs` regenerates the README's pictures),
-else to a temporary folder kept by pytest.
+Screenshots go to `ORBIT_UI_SCREENSHOTS` when set (the README's three under docs/screenshots
+are copied from there), else to a temporary folder kept by pytest.
 """
 
 import json
