@@ -6,7 +6,7 @@ Each test saves a screenshot (see conftest.py for where)."""
 import dagster as dg
 from playwright.sync_api import Locator, Page, expect
 
-from orbit_dagster.quality import CHECKS, run_checks
+from orbit_dagster.quality import CHECKS, CheckResult, run_checks
 from orbit_dagster_tests.ui.conftest import OrbitUI
 
 # The health figures `pipeline_health` records as numbers, per job that ran in its window.
@@ -27,6 +27,17 @@ def _lineage(definitions: dg.Definitions) -> tuple[set[str], set[str], set[tuple
     return {n.key.to_user_string() for n in nodes}, {n.group_name for n in nodes}, edges
 
 
+def _check_results(orbit_ui: OrbitUI, metric_id: str) -> dict[str, CheckResult]:
+    """The data-quality checks of a metric's stored points, by the plain functions."""
+    points = [point.to_json() for point in orbit_ui.store.list_points(metric_id)]
+    return {result.name: result for result in run_checks(points)}
+
+
+def _metadata_row(page: Page, key: str) -> Locator:
+    """The metadata table's row of `key` (its key cell is exactly `key`)."""
+    return page.get_by_role("row").filter(has=page.get_by_role("cell", name=key, exact=True))
+
+
 def _visible_text(page: Page, text: str) -> Locator:
     """`text` where it is shown (the UI also keeps hidden copies to measure truncation)."""
     return page.get_by_text(text, exact=True).filter(visible=True)
@@ -41,9 +52,10 @@ def test_asset_graph_shows_every_asset_its_checks_and_every_lineage_edge(
     page.goto(f"/asset-groups?expanded={expanded}")
     for asset in sorted(assets):
         expect(page.locator(f'[data-tooltip="{asset}"]')).to_be_visible()
-    # metric_points' node sums up the latest result of each check: the gappy metric, refreshed
-    # last, fails no_gaps and no_jumps.
-    expect(page.get_by_text(f"2 / {len(CHECKS)} Passed")).to_be_visible()
+    # metric_points' node sums up the latest result of each check: the gappy metric's, as its
+    # refresh came last (it fails no_gaps and no_jumps).
+    passed = sum(r.passed for r in _check_results(orbit_ui, orbit_ui.gappy_metric_id).values())
+    expect(page.get_by_text(f"{passed} / {len(CHECKS)} Passed")).to_be_visible()
     # One arrow per dependency of the Definitions (an edge is a path ending in a marker).
     expect(page.locator("svg path[marker-end]")).to_have_count(len(edges))
     page.screenshot(path=orbit_ui.screenshots / "asset-graph.png")
@@ -60,9 +72,9 @@ def test_metric_partition_shows_its_materialization_and_chart_picture(
     expect(page.get_by_text("Latest materialization")).to_be_visible()
     expect(page.get_by_role("link", name="refresh_metric_job")).to_be_visible()
     for key, value in (("points", len(points)), ("last_value", f"{points[-1].value:g}")):
-        expect(page.get_by_role("row").filter(has_text=key).first).to_contain_text(str(value))
+        expect(_metadata_row(page, key)).to_contain_text(str(value))
     # The chart is a markdown image in the metadata; the UI opens markdown in a dialog.
-    page.get_by_role("row").filter(has_text="chart").get_by_text("[Show Markdown]").click()
+    _metadata_row(page, "chart").get_by_text("[Show Markdown]").click()
     picture = page.get_by_role("dialog").locator('img[src^="data:image/png;base64,"]')
     expect(picture).to_be_visible()
     # The browser decoded a real picture, not a broken-image icon.
@@ -71,10 +83,8 @@ def test_metric_partition_shows_its_materialization_and_chart_picture(
 
 
 def test_checks_show_each_result_per_partition(page: Page, orbit_ui: OrbitUI):
-    clean, gappy = (
-        {r.name: r for r in run_checks([p.to_json() for p in orbit_ui.store.list_points(m)])}
-        for m in (orbit_ui.metric_id, orbit_ui.gappy_metric_id)
-    )
+    clean = _check_results(orbit_ui, orbit_ui.metric_id)
+    gappy = _check_results(orbit_ui, orbit_ui.gappy_metric_id)
     assert all(r.passed for r in clean.values())
     assert not gappy["no_gaps"].passed
     page.goto("/assets/metric_points?view=checks")
@@ -97,10 +107,7 @@ def test_checks_show_each_result_per_partition(page: Page, orbit_ui: OrbitUI):
 def test_pipeline_health_plots_each_figure_over_time(page: Page, orbit_ui: OrbitUI):
     page.goto("/assets/pipeline_health")
     # The table gives the latest figures: both registered metrics are counted.
-    metrics_row = page.get_by_role("row").filter(
-        has=page.get_by_role("cell", name="metrics", exact=True)
-    )
-    expect(metrics_row.get_by_role("cell").last).to_have_text("2")
+    expect(_metadata_row(page, "metrics").get_by_role("cell").last).to_have_text("2")
     page.get_by_role("button", name="Plots").click()
     figures = [*HEALTH_TOTALS, *(f"{j}/{f}" for j in HEALTH_JOBS for f in HEALTH_JOB_FIGURES)]
     for figure in figures:
