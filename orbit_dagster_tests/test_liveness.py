@@ -20,7 +20,13 @@ HERE = socket.gethostname()
 NOW = dt.datetime(2026, 11, 29, 12, 0, 0)
 
 
-def beat(host=HERE, pid=None, started=None, step="fetching-api-data", age_s=0.0) -> Beat:
+def beat(
+    host: str = HERE,
+    pid: int | None = None,
+    started: float | None = None,
+    step: str | None = "fetching-api-data",
+    age_s: float = 0.0,
+) -> Beat:
     me = this_process()
     return Beat(
         run_id="r1",

@@ -49,6 +49,6 @@ def progress_answer(progress: RefreshProgress) -> dict[str, Any]:
                 **({"error": row.error} if row.error else {}),
             }
             for row in progress.steps
-            if progress.mode is None or BY_NAME[row.step].skip_reason(progress.mode) is None
+            if progress.mode is None or progress.mode in BY_NAME[row.step].modes
         ]
     return answer

@@ -120,7 +120,7 @@ class Store:
         c = t.metrics.c
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(c.id, c.schedule).order_by(c.created_at, c.id))
-            return dict(rows.all())
+            return {row.id: row.schedule for row in rows}
 
     def sync_pipelines(self, entries: Sequence[dict[str, Any]]) -> dict[str, int]:
         """Mirror the code location's pipelines: upsert these, mark the others inactive.

@@ -146,4 +146,4 @@ def test_each_refresh_step_shows_its_display_name_in_the_ui(orbit_env):
     assert isinstance(graph, dg.GraphDefinition)
     descriptions = {node.name: node.definition.description for node in graph.nodes}
     for step in STEPS:
-        assert descriptions[step.op_name].startswith(f"{step.display_name} ({step.name}): ")
+        assert (descriptions[step.op_name] or "").startswith(f"{step.display_name} ({step.name}): ")

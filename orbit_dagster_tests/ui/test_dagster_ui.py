@@ -10,13 +10,22 @@ from orbit_dagster.quality import CHECKS, CheckResult, run_checks
 from orbit_dagster_tests.ui.conftest import OrbitUI
 
 # The health figures `pipeline_health` records as numbers, per job that ran in its window.
-HEALTH_TOTALS = ("runs", "failed_runs", "metrics", "metrics_with_errors", "stale_metrics")
+HEALTH_TOTALS = (
+    "runs",
+    "failed_runs",
+    "interrupted_runs",
+    "metrics",
+    "metrics_with_errors",
+    "stale_metrics",
+    "step_outputs_swept",
+)
 HEALTH_JOB_FIGURES = ("success_rate", "runs_per_hour", "p50_seconds", "p95_seconds")
 HEALTH_JOBS = ("refresh_metric_job", "pipeline_health_job")
 
 
 def _lineage(definitions: dg.Definitions) -> tuple[set[str], set[str], set[tuple[str, str]]]:
-    """The asset names, group names and (upstream, downstream) edges of the Definitions."""
+    """The asset names as the graph labels them (a key's last part), group names and
+    (upstream, downstream) edges of the Definitions."""
     graph = definitions.resolve_asset_graph()
     nodes = graph.asset_nodes
     edges = {
@@ -24,7 +33,7 @@ def _lineage(definitions: dg.Definitions) -> tuple[set[str], set[str], set[tuple
         for node in nodes
         for parent in node.parent_keys
     }
-    return {n.key.to_user_string() for n in nodes}, {n.group_name for n in nodes}, edges
+    return {n.key.path[-1] for n in nodes}, {n.group_name for n in nodes}, edges
 
 
 def _check_results(orbit_ui: OrbitUI, metric_id: str) -> dict[str, CheckResult]:
@@ -49,6 +58,8 @@ def test_asset_graph_shows_every_asset_its_checks_and_every_lineage_edge(
     assets, groups, edges = _lineage(orbit_ui.definitions)
     # Every group opened (the UI's group ids while groups are not split per code location).
     expanded = ",".join(f"global@global:{group}" for group in sorted(groups))
+    # Tall enough for every group at once: the UI draws only the edges in view past ten.
+    page.set_viewport_size({"width": 1400, "height": 2200})
     page.goto(f"/asset-groups?expanded={expanded}")
     for asset in sorted(assets):
         expect(page.locator(f'[data-tooltip="{asset}"]')).to_be_visible()

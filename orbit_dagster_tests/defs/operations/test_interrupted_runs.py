@@ -21,7 +21,7 @@ from orbit_dagster.dagster_api.interrupted import INTERRUPTED_TAG
 from orbit_dagster.defs.resources import OrbitStore
 from orbit_dagster.refresh.jobs import REFRESH_JOB
 from orbit_dagster.store import Store
-from orbit_dagster_tests.servers import JsonServer, json_server
+from orbit_dagster_tests.servers import json_server
 
 DAYS = [
     {"date": (dt.date(2026, 1, 1) + dt.timedelta(days=n)).isoformat(), "value": n}
@@ -68,12 +68,13 @@ def orbit(tmp_path) -> Orbit:
 
 
 @contextmanager
-def killed_during_fetch(orbit: Orbit) -> Iterator[tuple[JsonServer, str]]:
+def killed_during_fetch(orbit: Orbit) -> Iterator[tuple[threading.Event, str]]:
     """A metric whose refresh was killed (SIGKILL) while its fetch waited on the server;
-    yields the server (its hold is released on leaving) and the dead run's id."""
+    yields the event that releases the server's answers (set on leaving too) and the dead
+    run's id."""
     with json_server() as server:
         server.routes["/series"] = (200, {"data": DAYS})
-        server.hold = threading.Event()
+        release = server.hold = threading.Event()
         server.hold_seconds = 120
         add = ("metrics", "add", "--id", "m1", "--name", "Daily value", "--template", "http-json")
         assert orbit(*add, "--config", f"url={server.base_url}/series").returncode == 0
@@ -87,9 +88,9 @@ def killed_during_fetch(orbit: Orbit) -> Iterator[tuple[JsonServer, str]]:
         run_id = orbit.store.get_metric("m1")["refresh_run_id"]
         assert run_id is not None  # the dead run still holds the metric
         try:
-            yield server, run_id
+            yield release, run_id
         finally:
-            server.hold.set()
+            release.set()
 
 
 def steps(store: Store, run_id: str) -> dict[str, str]:
@@ -97,14 +98,14 @@ def steps(store: Store, run_id: str) -> dict[str, str]:
 
 
 def test_recover_fails_the_dead_run_and_auto_resume_finishes_it(orbit):
-    with killed_during_fetch(orbit) as (server, dead):
+    with killed_during_fetch(orbit) as (release, dead):
         listed = orbit("check-interrupted", "--json")
         assert listed.returncode == 0, listed.stderr
         (found,) = json.loads(listed.stdout)
         assert found["run_id"] == dead and found["metric_ids"] == ["m1"]
         assert found["last_step"] == "fetching-api-data" and found["status"] == "started"
         assert found["reason"].startswith("its process (pid ") and "is gone" in found["reason"]
-        server.hold.set()
+        release.set()
         recovered = orbit("recover", "--auto-resume")
     assert recovered.returncode == 0, recovered.stderr
     assert "failed 1 dead run(s)" in recovered.stdout
@@ -132,8 +133,8 @@ def test_recover_fails_the_dead_run_and_auto_resume_finishes_it(orbit):
 
 
 def test_the_next_refresh_takes_over_a_killed_run_at_once(orbit):
-    with killed_during_fetch(orbit) as (server, dead):
-        server.hold.set()
+    with killed_during_fetch(orbit) as (release, dead):
+        release.set()
         started = time.monotonic()
         again = orbit("refresh", "m1", "--mode", "create")
         assert again.returncode == 0, again.stderr

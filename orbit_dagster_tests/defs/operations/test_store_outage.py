@@ -4,6 +4,7 @@ batch completes them."""
 
 import threading
 import time
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +27,12 @@ def series(version: int) -> dict:
             {"date": f"2026-10-{day:02d}", "value": day * 10 + version} for day in range(1, 31)
         ]
     }
+
+
+def ingestion_code(store: Store, metric_id: str) -> str:
+    transformer = store.get_transformer("ingestion", metric_id)
+    assert transformer is not None
+    return transformer.code
 
 
 def values(store: Store, metric_id: str) -> list[float]:
@@ -53,12 +60,12 @@ def test_a_store_outage_mid_batch_fails_the_metrics_it_hit_and_the_next_batch_co
         ensure_metric_partitions(instance, METRICS)
         assert run_batch(definitions, instance, METRICS).success
         before = {m: values(store, m) for m in METRICS}
-        code = {m: store.get_transformer("ingestion", m).code for m in METRICS}
+        code = {m: ingestion_code(store, m) for m in METRICS}
 
         for metric_id in METRICS:
             api.routes[f"/{metric_id}"] = (200, series(1))
         api.requests.clear()
-        api.hold = threading.Event()
+        release = api.hold = threading.Event()
 
         def outage() -> None:
             # Release the fetches one by one; the third finds the store gone.
@@ -67,18 +74,22 @@ def test_a_store_outage_mid_batch_fails_the_metrics_it_hit_and_the_next_batch_co
                     time.sleep(0.01)
                 if released == FIRST_HIT:
                     proxy.down()
-                api.hold.set()
-                api.hold.clear()
+                release.set()
+                release.clear()
 
         watcher = threading.Thread(target=outage, daemon=True)
         watcher.start()
         result = run_batch(definitions, instance, METRICS, mode="soft-refresh")
-        api.hold.set()
+        release.set()
         proxy.up()
 
         assert not result.success
         (failure,) = [e for e in result.all_events if e.is_step_failure]
-        failed = failure.step_failure_data.user_failure_data.metadata["failed_metrics"].data
+        reported = failure.step_failure_data.user_failure_data
+        assert reported is not None
+        # JSON metadata: {metric id: reason}, as the batch op wrote it.
+        failed_metrics: Any = reported.metadata["failed_metrics"].value
+        failed: dict[str, str] = failed_metrics
         hit = METRICS[FIRST_HIT:]
         assert sorted(failed) == hit
         for metric_id in hit:
@@ -89,7 +100,7 @@ def test_a_store_outage_mid_batch_fails_the_metrics_it_hit_and_the_next_batch_co
             assert values(store, metric_id) == [day * 10 + 1 for day in range(1, 31)]
         for metric_id in hit:
             assert values(store, metric_id) == before[metric_id]
-            assert store.get_transformer("ingestion", metric_id).code == code[metric_id]
+            assert ingestion_code(store, metric_id) == code[metric_id]
 
         api.hold = None
         again = run_batch(definitions, instance, hit, mode="soft-refresh")
