@@ -93,6 +93,16 @@ def killed_during_fetch(orbit: Orbit) -> Iterator[tuple[threading.Event, str]]:
             release.set()
 
 
+def refreshed_file_metric(orbit: Orbit, tmp_path: Path) -> Path:
+    """Metric m1 on a file of DAYS, created by one refresh; returns the file."""
+    series = tmp_path / "series.json"
+    series.write_text(json.dumps(DAYS))
+    add = ("metrics", "add", "--id", "m1", "--name", "Daily value", "--template", "file")
+    assert orbit(*add, "--config", f"path={series}").returncode == 0
+    assert orbit("refresh", "m1", "--mode", "create").returncode == 0
+    return series
+
+
 def steps(store: Store, run_id: str) -> dict[str, str]:
     return {row["endpoint"]: row["status"] for row in store.refresh_log.steps("m1", run_id)}
 
@@ -173,11 +183,7 @@ def test_the_sweep_sensor_fails_the_dead_run_and_releases_its_metric(orbit):
 
 
 def test_a_run_on_an_instance_without_the_partition_writes_nothing(orbit, tmp_path):
-    series = tmp_path / "series.json"
-    series.write_text(json.dumps(DAYS))
-    add = ("metrics", "add", "--id", "m1", "--name", "Daily value", "--template", "file")
-    assert orbit(*add, "--config", f"path={series}").returncode == 0
-    assert orbit("refresh", "m1", "--mode", "create").returncode == 0
+    series = refreshed_file_metric(orbit, tmp_path)
     before = (orbit.store.count_points("m1"), orbit.store.refresh_log.run_ids("m1"))
     series.write_text(json.dumps(DAYS[:3]))
     # README's `dagster job execute`, on another DAGSTER_HOME that never heard of the metric.
@@ -194,9 +200,9 @@ def test_a_run_on_an_instance_without_the_partition_writes_nothing(orbit, tmp_pa
         capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert result.returncode != 0
-    assert (
-        "metric 'm1' has no partition in the Dagster instance at " in result.stdout + result.stderr
-    )
+    output = result.stdout + result.stderr
+    assert "metric 'm1' has no partition in the Dagster instance at " in output
+    assert "`orbit sync`" in output  # how to give that instance the partition
     assert (orbit.store.count_points("m1"), orbit.store.refresh_log.run_ids("m1")) == before
     assert orbit.store.get_metric("m1")["refresh_run_id"] is None
 
@@ -217,11 +223,7 @@ def test_run_commands_refuse_bad_input_in_one_line(orbit, args, message):
 
 
 def test_runs_lists_and_shows_a_metric_runs_and_a_succeeded_run_is_not_resumed(orbit, tmp_path):
-    series = tmp_path / "series.json"
-    series.write_text(json.dumps(DAYS))
-    add = ("metrics", "add", "--id", "m1", "--name", "Daily value", "--template", "file")
-    assert orbit(*add, "--config", f"path={series}").returncode == 0
-    assert orbit("refresh", "m1", "--mode", "create").returncode == 0
+    series = refreshed_file_metric(orbit, tmp_path)
     series.write_text("not json")
     assert orbit("refresh", "m1").returncode == 1
     listed = json.loads(orbit("runs", "--metric", "m1", "--json").stdout)
