@@ -7,14 +7,28 @@ import dagster as dg
 
 from orbit_dagster.charts import ChartRenderError, render_png, rows_drawn, summarize
 from orbit_dagster.refresh.state import RefreshState
+from orbit_dagster.store import Store
+from orbit_dagster.store.step_log import step_of
 
 # A picture is kept in the run's event log with every materialization: bound its size.
 MAX_PICTURE_BYTES = 300_000
 
 
-def points_metadata(state: RefreshState) -> dict[str, Any]:
+def step_durations(store: Store, metric_id: str, run_id: str) -> dg.MetadataValue:
+    """How long each step of this run took so far on the metric, in ms (the step log's)."""
+    return dg.MetadataValue.json(
+        {
+            step_of(row["endpoint"]): row["duration_ms"]
+            for row in store.refresh_log.steps(metric_id, run_id)
+            if row["duration_ms"] is not None
+        }
+    )
+
+
+def points_metadata(state: RefreshState, durations: dg.MetadataValue) -> dict[str, Any]:
     first, last = state.saved_range or (None, None)
     metadata: dict[str, Any] = {
+        "step_durations_ms": durations,
         "points_saved": state.points_saved,
         "mode": state.mode,
         "first_date": first.isoformat() if first else "",
@@ -27,7 +41,11 @@ def points_metadata(state: RefreshState) -> dict[str, Any]:
 
 
 def chart_metadata(
-    state: RefreshState, points: list[dict[str, Any]], *, picture: bool
+    state: RefreshState,
+    points: list[dict[str, Any]],
+    durations: dg.MetadataValue,
+    *,
+    picture: bool,
 ) -> dict[str, Any]:
     """The chart's spec (without its data), the facts of the series beside it and, when
     `picture`, the chart drawn as a PNG inside a markdown image (the UI shows `data:` images).
@@ -38,6 +56,7 @@ def chart_metadata(
     spec = state.chart_spec or {}
     mark = spec.get("mark", "")
     metadata: dict[str, Any] = {
+        "step_durations_ms": durations,
         "mark": mark.get("type", "") if isinstance(mark, dict) else str(mark),
         # The spec without its data values, which can be the whole series.
         "vega_lite": dg.MetadataValue.json({k: v for k, v in spec.items() if k != "data"}),

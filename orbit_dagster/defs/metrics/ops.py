@@ -18,7 +18,11 @@ from orbit_dagster.dagster_api import (
 )
 from orbit_dagster.dagster_api.interrupted import run_is_active
 from orbit_dagster.defs.metrics.checks import check_evaluations
-from orbit_dagster.defs.metrics.metadata import chart_metadata, points_metadata
+from orbit_dagster.defs.metrics.metadata import (
+    chart_metadata,
+    points_metadata,
+    step_durations,
+)
 from orbit_dagster.defs.metrics.resources import TransformerGeneration
 from orbit_dagster.defs.metrics.step_outputs import REFRESH_IO_MANAGER, release_step_outputs
 from orbit_dagster.defs.resources import OrbitStore
@@ -153,7 +157,8 @@ def save_timeseries_data(
     context: dg.OpExecutionContext, orbit_store: OrbitStore, state: RefreshState
 ):
     state = _run(context, orbit_store, state)
-    yield dg.Output(None, "metric_points", metadata=points_metadata(state))
+    durations = step_durations(orbit_store.get_store(), context.partition_key, context.run_id)
+    yield dg.Output(None, "metric_points", metadata=points_metadata(state, durations))
     yield dg.Output(state, "state")
 
 
@@ -165,7 +170,8 @@ def save_chart_config(
     store = orbit_store.get_store()
     release_step_outputs(context, store)
     points = [p.to_json() for p in store.list_points(context.partition_key)]
-    return dg.Output(None, metadata=chart_metadata(state, points, picture=True))
+    durations = step_durations(store, context.partition_key, context.run_id)
+    return dg.Output(None, metadata=chart_metadata(state, points, durations, picture=True))
 
 
 class BatchRefreshConfig(dg.Config):
@@ -242,16 +248,17 @@ def _log_materializations(
     would record them."""
     # Read once: the chart's facts and the checks are both about the stored series.
     points = [p.to_json() for p in store.list_points(metric_id)]
+    durations = step_durations(store, metric_id, context.run_id)
     context.log_event(
         dg.AssetMaterialization(
-            "metric_points", partition=metric_id, metadata=points_metadata(state)
+            "metric_points", partition=metric_id, metadata=points_metadata(state, durations)
         )
     )
     context.log_event(
         dg.AssetMaterialization(
             "metric_chart",
             partition=metric_id,
-            metadata=chart_metadata(state, points, picture=False),
+            metadata=chart_metadata(state, points, durations, picture=False),
         )
     )
     for evaluation in check_evaluations(context.instance, metric_id, points):

@@ -10,6 +10,7 @@ import pytest
 
 from orbit_dagster.dagster_api import ensure_metric_partitions, run_refresh
 from orbit_dagster.refresh.jobs import BATCH_JOB, batch_run_config
+from orbit_dagster.refresh.table import STEPS
 from orbit_dagster.store import Store
 
 SERIES = [{"date": f"2026-10-0{d}", "value": d * 10} for d in range(1, 6)]
@@ -40,6 +41,10 @@ def test_a_one_metric_refresh_shows_the_chart_as_a_picture(definitions, instance
     assert metadata["chart"].startswith(prefix) and metadata["chart"].endswith(")")
     png = base64.b64decode(metadata["chart"][len(prefix) : -1])
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+    # Each step's time, as the step log has it: all nine steps of the create run.
+    durations = metadata["step_durations_ms"]
+    assert set(durations) == {step.name for step in STEPS}
+    assert all(isinstance(ms, int) and ms >= 0 for ms in durations.values())
 
 
 def test_a_picture_of_a_long_series_says_which_points_it_draws(
