@@ -1,8 +1,8 @@
 """What every `orbit` command shares: the store it reads, `--config` pairs, JSON output,
 failing with a message.
 
-Errors go to stderr with a non-zero exit (click's `ClickException`); `--json` output goes to
-stdout only, as indented JSON with sorted keys.
+Errors go to stderr as one line with an exit code of its kind (`cli/errors.py`); `--json`
+output goes to stdout only, as indented JSON with sorted keys.
 """
 
 import json
@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import click
 
 from orbit_dagster import settings
+from orbit_dagster.cli.errors import ExitCode, OrbitFailure
 from orbit_dagster.store import Store
 
 
@@ -37,8 +38,9 @@ def echo_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         click.echo("  ".join([*padded, last]).rstrip())
 
 
-def fail(message: str) -> NoReturn:
-    raise click.ClickException(message)
+def fail(message: str, *, code: ExitCode = ExitCode.REFUSED, hint: str | None = None) -> NoReturn:
+    """Stop the command: `message` as its one line on stderr, `hint` after it, exit `code`."""
+    raise OrbitFailure(message, code=code, hint=hint)
 
 
 def parse_config(pairs: tuple[str, ...]) -> dict[str, Any]:

@@ -276,7 +276,7 @@ def test_metrics_update_refuses_bad_input_and_changes_nothing(run_orbit, tmp_pat
 
 def test_metrics_update_of_an_unknown_metric_fails(run_orbit):
     result = run_orbit("metrics", "update", "ghost", "--name", "X")
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert "ghost" in result.stderr and "not found" in result.stderr
 
 
