@@ -167,7 +167,7 @@ def metrics_update(
 def metrics_list(as_json: bool) -> None:
     """List metrics."""
     store = output.store()
-    rows = store.list_metrics()
+    rows = [output.shown_metric(row) for row in store.list_metrics()]
     if as_json:
         echo_json(rows)
         return
@@ -186,7 +186,7 @@ def metrics_list(as_json: bool) -> None:
 def metrics_show(metric_id: str, points: bool, as_json: bool) -> None:
     """Show one metric, optionally with its points sorted by date."""
     store = output.store()
-    metric = store.get_metric(metric_id)
+    metric = output.shown_metric(store.get_metric(metric_id))
     series = [p.to_json() for p in store.list_points(metric_id)]
     # The same data-quality checks the asset checks record in Dagster, on the stored points.
     checks = [

@@ -13,12 +13,22 @@ import click
 
 from orbit_dagster import settings
 from orbit_dagster.cli.errors import ExitCode, OrbitFailure
+from orbit_dagster.sources.redaction import REDACTED
+from orbit_dagster.sources.urls import secret_keys
 from orbit_dagster.store import Store
 
 
 def store() -> Store:
     """The Orbit store the command works on: `ORBIT_DATABASE_URL`, else the embedded file."""
     return Store(settings.database_url())
+
+
+def shown_metric(metric: dict[str, Any]) -> dict[str, Any]:
+    """A metric as the command prints it: a config value that is a literal credential (one
+    stored before `metrics add` refused them) shows as REDACTED, never as itself."""
+    hidden = set(secret_keys(metric["config"]))
+    config = {key: REDACTED if key in hidden else value for key, value in metric["config"].items()}
+    return {**metric, "config": config}
 
 
 def echo_json(value: Any) -> None:

@@ -14,6 +14,7 @@ from orbit_dagster.sources.errors import SourceError
 from orbit_dagster.sources.fetched import Fetched
 from orbit_dagster.sources.http import HttpOptions
 from orbit_dagster.sources.http_fetch import HttpPlan, fetch_plan
+from orbit_dagster.sources.urls import check_no_secrets
 
 Config = Mapping[str, Any]
 
@@ -129,6 +130,7 @@ def validate_config(template_name: str, config: Config) -> None:
             f"template '{template_name}' needs config {', '.join(missing)} "
             f"(e.g. --config {missing[0]}=...)"
         )
+    check_no_secrets(config)
     template.check(config)
 
 
