@@ -32,7 +32,7 @@ from orbit_dagster.quality import run_checks
 from orbit_dagster.refresh.modes import MODES
 from orbit_dagster.refresh.progress import progress_answer
 from orbit_dagster.sources import SAMPLES, sample_path
-from orbit_dagster.sources.templates import validate_config
+from orbit_dagster.sources.templates import prepare_config
 from orbit_dagster.store import MetricNotFoundError
 from orbit_dagster.transformers.builtin.hints import HINT_KEYS, check_hints
 
@@ -47,10 +47,12 @@ def _check_schedule(schedule: str | None) -> None:
         )
 
 
-def _check_config(template: str, config: dict[str, Any]) -> None:
-    """Refuse, before anything is stored, a config its template or the generator would refuse."""
-    validate_config(template, config)
-    check_hints({key: value for key, value in config.items() if key in HINT_KEYS})
+def _prepared_config(template: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The config to store; refused, before anything is stored, when its template or the
+    generator would refuse it."""
+    prepared = prepare_config(template, config)
+    check_hints({key: value for key, value in prepared.items() if key in HINT_KEYS})
+    return prepared
 
 
 @click.group(cls=OrbitGroup, epilog=exit_codes_epilog())
@@ -90,7 +92,7 @@ def metrics_add(
     """Register a metric (the daemon's catalog sensor gives it a partition and a create run)."""
     config = parse_config(config_pairs)
     _check_schedule(schedule)
-    _check_config(template, config)
+    config = _prepared_config(template, config)
     metric = output.store().add_metric(
         metric_id,
         name=name,
@@ -145,8 +147,8 @@ def metrics_update(
         changes["description"] = description
     if config_pairs:
         config = {**metric["config"], **parse_config(config_pairs)}
-        changes["config"] = {key: value for key, value in config.items() if value != ""}
-        _check_config(metric["template"], changes["config"])
+        kept = {key: value for key, value in config.items() if value != ""}
+        changes["config"] = _prepared_config(metric["template"], kept)
     if schedule is not None or no_schedule:
         changes["schedule"] = schedule
     changed = store.update_metric(metric_id, changes, is_run_active=location.run_is_active(store))
