@@ -14,7 +14,7 @@ from typing import Any
 import click
 from croniter import croniter
 
-from orbit_dagster.cli import console, location, output
+from orbit_dagster.cli import console, examples, location, output
 from orbit_dagster.cli.charts import chart
 from orbit_dagster.cli.documents import documents
 from orbit_dagster.cli.errors import (
@@ -37,6 +37,15 @@ from orbit_dagster.store import MetricNotFoundError
 from orbit_dagster.transformers.builtin.hints import HINT_KEYS, check_hints
 
 DEMO_POINTS_SHOWN = 5
+# What a new user does after the demo: look at it in the UI, add a metric, see its points.
+DEMO_NEXT = (
+    ("make dev", "the Dagster UI at http://127.0.0.1:3000 (runs, assets, charts)"),
+    (
+        "orbit metrics add --id mine --name Mine --template file --config path=my.json",
+        "add your own metric",
+    ),
+    ("orbit refresh mine && orbit metrics show mine --points", "see its points"),
+)
 
 
 def _check_schedule(schedule: str | None) -> None:
@@ -132,8 +141,6 @@ def metrics_update(
 
     A changed name, description or config marks the metric's transformers outdated: the next
     refresh (a soft one too) writes them anew. Old points stay until a hard refresh.
-
-    Example: orbit metrics update stars --config value_path=stargazers_count
     """
     if schedule is not None and no_schedule:
         raise click.UsageError("give --schedule or --no-schedule, not both")
@@ -333,6 +340,10 @@ def demo() -> None:
             )
     if failed:
         fail(f"demo refresh failed for {', '.join(failed)}", code=ExitCode.FAILED)
+    click.echo("")
+    click.echo("next:")
+    for command, why in DEMO_NEXT:
+        click.echo(f"  {why}:\n    {command}")
 
 
 cli.add_command(transformer)
@@ -344,3 +355,4 @@ cli.add_command(check_interrupted)
 cli.add_command(recover)
 cli.add_command(resume)
 cli.add_command(dagster_home)
+examples.attach(cli)

@@ -6,6 +6,7 @@ output goes to stdout only, as indented JSON with sorted keys.
 """
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -16,6 +17,8 @@ from orbit_dagster.cli.errors import ExitCode, OrbitFailure
 from orbit_dagster.sources.redaction import REDACTED
 from orbit_dagster.sources.urls import secret_keys
 from orbit_dagster.store import Store
+
+UTC_OFFSET = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?)\+00:00\b")
 
 
 def store() -> Store:
@@ -35,12 +38,18 @@ def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True))
 
 
+def utc_z(text: str) -> str:
+    """Timestamps in `text` in ISO-8601 UTC with `Z`, as the store writes them (Dagster's
+    records give `+00:00`)."""
+    return UTC_OFFSET.sub(r"\1Z", text)
+
+
 def echo_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Rows under a header, columns as wide as their longest cell (the last is not padded);
-    None shows as "-"."""
+    None shows as "-", timestamps end in `Z`."""
     lines = [
         list(header),
-        *([("-" if cell is None else str(cell)) for cell in row] for row in rows),
+        *([("-" if cell is None else utc_z(str(cell))) for cell in row] for row in rows),
     ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
     for *cells, last in lines:

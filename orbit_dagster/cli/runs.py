@@ -12,7 +12,7 @@ import click
 from orbit_dagster import settings
 from orbit_dagster.cli import console, location
 from orbit_dagster.cli.errors import ExitCode, OrbitFailure
-from orbit_dagster.cli.output import echo_json, echo_table, fail, store
+from orbit_dagster.cli.output import echo_json, echo_table, fail, store, utc_z
 from orbit_dagster.cli.stats import parse_window
 from orbit_dagster.refresh.table import STEPS
 
@@ -26,10 +26,7 @@ from orbit_dagster.refresh.table import STEPS
 def runs(
     ctx: click.Context, metric_id: str | None, status: str | None, limit: int, as_json: bool
 ) -> None:
-    """Recent runs, newest first (`orbit runs show RUN_ID` for one).
-
-    Example: orbit runs --metric demo-timeseries --status failure
-    """
+    """Recent runs, newest first (`orbit runs show RUN_ID` for one)."""
     if ctx.invoked_subcommand is not None:
         return
     from orbit_dagster.dagster_api import history
@@ -77,7 +74,7 @@ def runs_show(run_id: str, as_json: bool) -> None:
     click.echo(f"run {detail['run_id']}  {detail['job']}  {detail['status']}")
     for key in ("started", "seconds", "parent_run_id", "error"):
         if detail[key] is not None:
-            click.echo(f"{key}: {detail[key]}")
+            click.echo(utc_z(f"{key}: {detail[key]}"))
     echo_table(
         ("step", "status", "seconds", "attempts"),
         [(s["step"], s["status"], s["seconds"], s["attempts"]) for s in detail["steps"]],

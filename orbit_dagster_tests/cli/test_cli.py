@@ -21,6 +21,16 @@ def test_demo_refreshes_every_sample_and_prints_points(run_orbit, tmp_path):
             line.startswith(metric_id + " ") and "2026-" in line
             for line in result.stdout.splitlines()
         )
+    # It ends with what to do next: the UI, a metric of one's own, its points.
+    assert result.stdout.endswith(
+        "next:\n"
+        "  the Dagster UI at http://127.0.0.1:3000 (runs, assets, charts):\n"
+        "    make dev\n"
+        "  add your own metric:\n"
+        "    orbit metrics add --id mine --name Mine --template file --config path=my.json\n"
+        "  see its points:\n"
+        "    orbit refresh mine && orbit metrics show mine --points\n"
+    )
     # The embedded default is durable: SQLite files under the data folder.
     assert (tmp_path / "data" / "orbit.sqlite3").exists()
     assert (tmp_path / "data" / "dagster_home").is_dir()
@@ -314,7 +324,11 @@ def test_stats_reads_the_runs_of_the_instance_the_command_uses(run_orbit, tmp_pa
     job = figures["jobs"]["refresh_metric_job"]
     assert (job["runs"], job["succeeded"], job["failed"], job["success_rate"]) == (2, 1, 1, 0.5)
     assert figures["metrics_with_errors"] == ["ko"]
+    runs = run_orbit("runs").stdout.splitlines()
+    started = runs[0].index("started")
+    assert all(line[started:].split()[0].endswith("Z") for line in runs[1:])  # UTC, with Z
     table = run_orbit("stats").stdout.splitlines()
+    assert table[0].startswith("runs from ") and table[0].split()[2].endswith("Z")
     assert table[1].split() == ["job", "runs", "ok", "failed", "success", "/hour", "p50", "s",
                                 "p95", "s"]  # fmt: skip
     assert table[2].split()[:5] == ["refresh_metric_job", "2", "1", "1", "50%"]
