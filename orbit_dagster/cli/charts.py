@@ -18,10 +18,7 @@ OUTPUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 @click.option("--png", "png_file", type=OUTPUT, default=None, help="Write the chart as PNG.")
 @click.option("--html", "html_file", type=OUTPUT, default=None, help="Write a standalone page.")
 def chart(metric_id: str, png_file: Path | None, html_file: Path | None) -> None:
-    """Draw a metric's chart, or print the facts beside it.
-
-    Example: orbit chart demo-timeseries --png chart.png
-    """
+    """Draw a metric's chart, or print the facts beside it."""
     orbit_store = store()
     try:
         orbit_store.get_metric(metric_id)

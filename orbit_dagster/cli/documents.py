@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from orbit_dagster.cli import location, output
+from orbit_dagster.cli import console, location, output
+from orbit_dagster.cli.errors import ExitCode
 from orbit_dagster.cli.output import echo_json, fail
 from orbit_dagster.store.documents import DocumentNotFoundError
 
@@ -31,7 +32,8 @@ def _submit_one(path: str) -> dict[str, Any]:
     """Run `process_document_job` for one file; its stored row, marked failed if it failed."""
     from orbit_dagster import dagster_api
 
-    outcome = dagster_api.run_document(location.definitions(), location.instance(), path)
+    with console.dagster_records_hidden():
+        outcome = dagster_api.run_document(location.definitions(), location.instance(), path)
     sha256 = dagster_api.document_sha256(outcome)
     row = (output.store().documents.find(sha256) if sha256 else None) or {}
     result = {**row, "path": path, "run_id": outcome.run_id}
@@ -51,11 +53,13 @@ def submit(paths: tuple[str, ...], as_json: bool) -> None:
     else:
         for row in results:
             if row["status"] == "failed":
-                click.echo(f"{row['path']}: failed: {row['error']}", err=True)
+                # The reason often starts with the path already: not twice on one line.
+                reason = str(row["error"]).removeprefix(f"{row['path']}: ")
+                click.echo(f"{row['path']}: failed: {reason} (run {row['run_id']})", err=True)
             else:
                 click.echo(f"{row['path']}: {_line(row)}  s3://{row['s3_bucket']}/{row['s3_key']}")
     if any(row["status"] == "failed" for row in results):
-        sys.exit(1)
+        sys.exit(ExitCode.FAILED)  # each failed file's one line is printed above
 
 
 @documents.command("list")

@@ -2,21 +2,28 @@
 
 Click (already installed with Dagster) parses the command line: it gives typed options,
 repeatable `--config KEY=VALUE`, choices with clear usage errors and exit code 2 on misuse.
-Errors go to stderr with a non-zero exit; `--json` output goes to stdout only.
+A failure is one line on stderr with an exit code of its kind (`cli/errors.py`); `--json`
+output goes to stdout only.
 Commands that run or register Dagster things reach it through `cli/location.py`, which
 imports Dagster only when called: `metrics list` and `metrics show` need not pay for it.
 """
 
 import json
-import sys
 from typing import Any
 
 import click
 from croniter import croniter
 
-from orbit_dagster.cli import location, output
+from orbit_dagster.cli import console, examples, location, output
 from orbit_dagster.cli.charts import chart
 from orbit_dagster.cli.documents import documents
+from orbit_dagster.cli.errors import (
+    ExitCode,
+    OrbitFailure,
+    OrbitGroup,
+    exit_codes_epilog,
+    refresh_failure,
+)
 from orbit_dagster.cli.lineage import lineage
 from orbit_dagster.cli.output import echo_json, echo_table, fail, parse_config, status_word
 from orbit_dagster.cli.runs import check_interrupted, dagster_home, recover, resume, runs
@@ -26,13 +33,21 @@ from orbit_dagster.quality import run_checks
 from orbit_dagster.refresh.modes import MODES
 from orbit_dagster.refresh.progress import progress_answer
 from orbit_dagster.refresh.table import BY_NAME
-from orbit_dagster.sources import SAMPLES, SourceError, sample_path
-from orbit_dagster.sources.templates import validate_config
-from orbit_dagster.store import MetricNotFoundError, StoreError
+from orbit_dagster.sources import SAMPLES, sample_path
+from orbit_dagster.sources.templates import prepare_config
+from orbit_dagster.store import MetricNotFoundError
 from orbit_dagster.transformers.builtin.hints import HINT_KEYS, check_hints
-from orbit_dagster.transformers.errors import GenerationError
 
 DEMO_POINTS_SHOWN = 5
+# What a new user does after the demo: look at it in the UI, add a metric, see its points.
+DEMO_NEXT = (
+    ("make dev", "the Dagster UI at http://127.0.0.1:3000 (runs, assets, charts)"),
+    (
+        "orbit metrics add --id mine --name Mine --template file --config path=my.json",
+        "add your own metric",
+    ),
+    ("orbit refresh mine && orbit metrics show mine --points", "see its points"),
+)
 
 
 def _check_schedule(schedule: str | None) -> None:
@@ -43,14 +58,21 @@ def _check_schedule(schedule: str | None) -> None:
         )
 
 
-def _check_config(template: str, config: dict[str, Any]) -> None:
-    """Refuse, before anything is stored, a config its template or the generator would refuse."""
-    validate_config(template, config)
-    check_hints({key: value for key, value in config.items() if key in HINT_KEYS})
+def _prepared_config(template: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The config to store; refused, before anything is stored, when its template or the
+    generator would refuse it."""
+    prepared = prepare_config(template, config)
+    check_hints({key: value for key, value in prepared.items() if key in HINT_KEYS})
+    return prepared
 
 
-@click.group()
-def cli() -> None:
+@click.group(cls=OrbitGroup, epilog=exit_codes_epilog())
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="On failure, print the stack too; print Dagster's run log records as they happen.",
+)
+def cli(verbose: bool) -> None:
     """Orbit: per-metric time series and charts from third-party APIs, on Dagster."""
 
 
@@ -81,19 +103,16 @@ def metrics_add(
     """Register a metric (the daemon's catalog sensor gives it a partition and a create run)."""
     config = parse_config(config_pairs)
     _check_schedule(schedule)
-    try:
-        _check_config(template, config)
-        metric = output.store().add_metric(
-            metric_id,
-            name=name,
-            template=template,
-            config=config,
-            schedule=schedule,
-            description=description,
-            organization=organization,
-        )
-    except (SourceError, StoreError, GenerationError) as error:
-        fail(str(error))
+    config = _prepared_config(template, config)
+    metric = output.store().add_metric(
+        metric_id,
+        name=name,
+        template=template,
+        config=config,
+        schedule=schedule,
+        description=description,
+        organization=organization,
+    )
     # No partition here: metric_catalog_sensor adds it and launches the metric's one create
     # run (with the daemon running); `orbit refresh` adds it when run by hand.
     click.echo(f"added metric {metric['id']} ({template})")
@@ -124,31 +143,24 @@ def metrics_update(
 
     A changed name, description or config marks the metric's transformers outdated: the next
     refresh (a soft one too) writes them anew. Old points stay until a hard refresh.
-
-    Example: orbit metrics update stars --config value_path=stargazers_count
     """
     if schedule is not None and no_schedule:
         raise click.UsageError("give --schedule or --no-schedule, not both")
     _check_schedule(schedule)
     store = output.store()
-    try:
-        metric = store.get_metric(metric_id)
-        changes: dict[str, Any] = {}
-        if name is not None:
-            changes["name"] = name
-        if description is not None:
-            changes["description"] = description
-        if config_pairs:
-            config = {**metric["config"], **parse_config(config_pairs)}
-            changes["config"] = {key: value for key, value in config.items() if value != ""}
-            _check_config(metric["template"], changes["config"])
-        if schedule is not None or no_schedule:
-            changes["schedule"] = schedule
-        changed = store.update_metric(
-            metric_id, changes, is_run_active=location.run_is_active(store)
-        )
-    except (SourceError, StoreError, GenerationError) as error:
-        fail(str(error))
+    metric = store.get_metric(metric_id)
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = name
+    if description is not None:
+        changes["description"] = description
+    if config_pairs:
+        config = {**metric["config"], **parse_config(config_pairs)}
+        kept = {key: value for key, value in config.items() if value != ""}
+        changes["config"] = _prepared_config(metric["template"], kept)
+    if schedule is not None or no_schedule:
+        changes["schedule"] = schedule
+    changed = store.update_metric(metric_id, changes, is_run_active=location.run_is_active(store))
     if not changed:
         click.echo(f"metric {metric_id} unchanged")
         return
@@ -166,7 +178,7 @@ def metrics_update(
 def metrics_list(as_json: bool) -> None:
     """List metrics."""
     store = output.store()
-    rows = store.list_metrics()
+    rows = [output.shown_metric(row) for row in store.list_metrics()]
     if as_json:
         echo_json(rows)
         return
@@ -185,10 +197,7 @@ def metrics_list(as_json: bool) -> None:
 def metrics_show(metric_id: str, points: bool, as_json: bool) -> None:
     """Show one metric, optionally with its points sorted by date."""
     store = output.store()
-    try:
-        metric = store.get_metric(metric_id)
-    except MetricNotFoundError as error:
-        fail(str(error))
+    metric = output.shown_metric(store.get_metric(metric_id))
     series = [p.to_json() for p in store.list_points(metric_id)]
     # The same data-quality checks the asset checks record in Dagster, on the stored points.
     checks = [
@@ -218,39 +227,30 @@ def metrics_delete(metric_id: str) -> None:
     """Delete a metric with its points, transformers, chart and step log."""
     from orbit_dagster import dagster_api
 
-    try:
-        output.store().delete_metric(metric_id)
-    except MetricNotFoundError as error:
-        fail(str(error))
+    output.store().delete_metric(metric_id)
     dagster_api.remove_metric_partition(location.instance(), metric_id)
     click.echo(f"deleted metric {metric_id}")
 
 
-def _refresh(metric_id: str, mode: str) -> bool:
-    """Run one refresh through Dagster; print its outcome; True on success."""
+def _refresh(metric_id: str, mode: str) -> None:
+    """Run one refresh through Dagster and print its outcome; OrbitFailure when it failed."""
     from orbit_dagster import dagster_api
 
     store = output.store()
-    try:
-        store.get_metric(metric_id)
-    except MetricNotFoundError as error:
-        fail(str(error))
-    outcome = dagster_api.run_refresh(
-        location.metric_definitions(),
-        location.instance(),
-        metric_id,
-        mode,  # type: ignore[arg-type]
-    )
-    if outcome.success:
-        click.echo(
-            f"{metric_id}: {mode} succeeded (run {outcome.run_id}), "
-            f"{store.count_points(metric_id)} points stored"
+    store.get_metric(metric_id)  # an unknown metric is refused before any run
+    with console.dagster_records_hidden():
+        outcome = dagster_api.run_refresh(
+            location.metric_definitions(),
+            location.instance(),
+            metric_id,
+            mode,  # type: ignore[arg-type]
         )
-        return True
-    # The store's last_error is our own step's message; Dagster's is the fallback.
-    error = store.get_metric(metric_id)["last_error"] or outcome.error
-    click.echo(f"{metric_id}: {mode} failed (run {outcome.run_id}): {error}", err=True)
-    return False
+    if not outcome.success:
+        raise refresh_failure(store, metric_id, mode, outcome.run_id, outcome.error)
+    click.echo(
+        f"{metric_id}: {mode} succeeded (run {outcome.run_id}), "
+        f"{store.count_points(metric_id)} points stored"
+    )
 
 
 @cli.command("refresh")
@@ -258,8 +258,7 @@ def _refresh(metric_id: str, mode: str) -> bool:
 @click.option("--mode", type=click.Choice(MODES), default="soft-refresh", show_default=True)
 def refresh(metric_id: str, mode: str) -> None:
     """Refresh one metric through the Dagster job `refresh_metric_job`."""
-    if not _refresh(metric_id, mode):
-        sys.exit(1)
+    _refresh(metric_id, mode)
 
 
 @cli.command("progress")
@@ -274,12 +273,9 @@ def progress(metric_id: str, organization: str | None, as_json: bool) -> None:
     """
     store = output.store()
     is_active = location.run_is_active(store)
-    try:
-        record = store.refresh_log.progress(
-            metric_id, organization=organization, is_run_active=is_active
-        )
-    except MetricNotFoundError as error:
-        fail(str(error))
+    record = store.refresh_log.progress(
+        metric_id, organization=organization, is_run_active=is_active
+    )
     if as_json:
         echo_json(progress_answer(record))
         return
@@ -334,7 +330,10 @@ def demo() -> None:
                 description=description,
             )
             mode = "create"
-        if not _refresh(metric_id, mode):
+        try:
+            _refresh(metric_id, mode)
+        except OrbitFailure as failure:
+            failure.show()
             failed.append(metric_id)
     click.echo("")
     click.echo(f"{'metric':<24} {'date':<22} {'value':>12}  dimensions")
@@ -347,7 +346,11 @@ def demo() -> None:
                 f"{metric['id']:<24} {point.to_json()['date']:<22} {point.value:>12g}  {dims}"
             )
     if failed:
-        fail(f"demo refresh failed for {', '.join(failed)}")
+        fail(f"demo refresh failed for {', '.join(failed)}", code=ExitCode.FAILED)
+    click.echo("")
+    click.echo("next:")
+    for command, why in DEMO_NEXT:
+        click.echo(f"  {why}:\n    {command}")
 
 
 cli.add_command(transformer)
@@ -360,3 +363,4 @@ cli.add_command(recover)
 cli.add_command(resume)
 cli.add_command(dagster_home)
 cli.add_command(lineage)
+examples.attach(cli)

@@ -1,18 +1,24 @@
 """What every `orbit` command shares: the store it reads, `--config` pairs, JSON output,
 failing with a message.
 
-Errors go to stderr with a non-zero exit (click's `ClickException`); `--json` output goes to
-stdout only, as indented JSON with sorted keys.
+Errors go to stderr as one line with an exit code of its kind (`cli/errors.py`); `--json`
+output goes to stdout only, as indented JSON with sorted keys.
 """
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import click
 
 from orbit_dagster import settings
+from orbit_dagster.cli.errors import ExitCode, OrbitFailure
+from orbit_dagster.sources.redaction import REDACTED
+from orbit_dagster.sources.urls import secret_keys
 from orbit_dagster.store import Store
+
+UTC_OFFSET = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?)\+00:00\b")
 
 
 def store() -> Store:
@@ -20,16 +26,30 @@ def store() -> Store:
     return Store(settings.database_url())
 
 
+def shown_metric(metric: dict[str, Any]) -> dict[str, Any]:
+    """A metric as the command prints it: a config value that is a literal credential (one
+    stored before `metrics add` refused them) shows as REDACTED, never as itself."""
+    hidden = set(secret_keys(metric["config"]))
+    config = {key: REDACTED if key in hidden else value for key, value in metric["config"].items()}
+    return {**metric, "config": config}
+
+
 def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True))
 
 
+def utc_z(text: str) -> str:
+    """Timestamps in `text` in ISO-8601 UTC with `Z`, as the store writes them (Dagster's
+    records give `+00:00`)."""
+    return UTC_OFFSET.sub(r"\1Z", text)
+
+
 def echo_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Rows under a header, columns as wide as their longest cell (the last is not padded);
-    None shows as "-"."""
+    None shows as "-", timestamps end in `Z`."""
     lines = [
         list(header),
-        *([("-" if cell is None else str(cell)) for cell in row] for row in rows),
+        *([("-" if cell is None else utc_z(str(cell))) for cell in row] for row in rows),
     ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
     for *cells, last in lines:
@@ -37,8 +57,9 @@ def echo_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         click.echo("  ".join([*padded, last]).rstrip())
 
 
-def fail(message: str) -> NoReturn:
-    raise click.ClickException(message)
+def fail(message: str, *, code: ExitCode = ExitCode.REFUSED, hint: str | None = None) -> NoReturn:
+    """Stop the command: `message` as its one line on stderr, `hint` after it, exit `code`."""
+    raise OrbitFailure(message, code=code, hint=hint)
 
 
 def parse_config(pairs: tuple[str, ...]) -> dict[str, Any]:

@@ -10,8 +10,9 @@ from typing import Any
 import click
 
 from orbit_dagster import settings
-from orbit_dagster.cli import location
-from orbit_dagster.cli.output import echo_json, echo_table, fail, store
+from orbit_dagster.cli import console, location
+from orbit_dagster.cli.errors import ExitCode, OrbitFailure
+from orbit_dagster.cli.output import echo_json, echo_table, fail, store, utc_z
 from orbit_dagster.cli.stats import parse_window
 from orbit_dagster.refresh.table import STEPS
 
@@ -25,10 +26,7 @@ from orbit_dagster.refresh.table import STEPS
 def runs(
     ctx: click.Context, metric_id: str | None, status: str | None, limit: int, as_json: bool
 ) -> None:
-    """Recent runs, newest first (`orbit runs show RUN_ID` for one).
-
-    Example: orbit runs --metric demo-timeseries --status failure
-    """
+    """Recent runs, newest first (`orbit runs show RUN_ID` for one)."""
     if ctx.invoked_subcommand is not None:
         return
     from orbit_dagster.dagster_api import history
@@ -76,7 +74,7 @@ def runs_show(run_id: str, as_json: bool) -> None:
     click.echo(f"run {detail['run_id']}  {detail['job']}  {detail['status']}")
     for key in ("started", "seconds", "parent_run_id", "error"):
         if detail[key] is not None:
-            click.echo(f"{key}: {detail[key]}")
+            click.echo(utc_z(f"{key}: {detail[key]}"))
     echo_table(
         ("step", "status", "seconds", "attempts"),
         [(s["step"], s["status"], s["seconds"], s["attempts"]) for s in detail["steps"]],
@@ -110,23 +108,29 @@ def resume(run_id: str) -> None:
 
 
 def _resume(run_id: str) -> None:
-    reason = _resumed(store(), run_id)
-    if reason:
-        fail(f"run {run_id} not resumed: {reason}")
+    failure = _resumed(store(), run_id)
+    if failure:
+        raise failure
 
 
-def _resumed(the_store: Any, run_id: str) -> str | None:
-    """Resume one run and say so; or why it was not resumed (None when it was)."""
+def _resumed(the_store: Any, run_id: str) -> OrbitFailure | None:
+    """Resume one run and say so; or why it was not resumed (None when it was): refused, or
+    its re-execution failed."""
     from orbit_dagster.dagster_api import history
     from orbit_dagster.dagster_api.failures import failure_reason
 
     try:
-        outcome = history.resume(location.instance(), the_store, run_id)
+        with console.dagster_records_hidden():
+            outcome = history.resume(location.instance(), the_store, run_id)
     except history.RunHistoryError as error:
-        return str(error)
+        return OrbitFailure(f"run {run_id} not resumed: {error}")
     if not outcome.success:
         reason = failure_reason(location.instance(), outcome.run_id)
-        return f"its re-execution, run {outcome.run_id}, failed: {reason}"
+        return OrbitFailure(
+            f"run {run_id} not resumed: its re-execution, run {outcome.run_id}, failed: {reason}",
+            code=ExitCode.FAILED,
+            hint=f"`orbit runs show {outcome.run_id}` lists its steps and their errors",
+        )
     click.echo(f"resumed run {run_id} as run {outcome.run_id}: success")
     return None
 
@@ -187,12 +191,10 @@ def recover(auto_resume: bool, window: str) -> None:
     if not to_resume:
         click.echo("no interrupted run to resume")
     not_resumed = [
-        f"{run.run_id}: {reason}"
-        for run in to_resume
-        if (reason := _resumed(the_store, run.run_id))
+        failure.message for run in to_resume if (failure := _resumed(the_store, run.run_id))
     ]
     if not_resumed:
-        fail("not resumed: " + "; ".join(not_resumed))
+        fail("; ".join(not_resumed), code=ExitCode.FAILED)
 
 
 def _since(window: str) -> dt.datetime:

@@ -7,7 +7,7 @@ import re
 import click
 
 from orbit_dagster.cli import location
-from orbit_dagster.cli.output import echo_json, store
+from orbit_dagster.cli.output import echo_json, store, utc_z
 
 # "90m", "24h", "7d": a number and a unit is all a window needs (no library for three units).
 WINDOW = re.compile(r"(\d+)([mhd])")
@@ -29,10 +29,7 @@ def parse_window(text: str) -> dt.timedelta:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def stats(window: str, as_json: bool) -> None:
     """Per job success rate, runs per hour, p50/p95 duration; failed runs, metrics with errors,
-    stale metrics.
-
-    Example: orbit stats --since 7d
-    """
+    stale metrics."""
     span = parse_window(window)
     from orbit_dagster import dagster_api  # Dagster is imported only when the figures are read
 
@@ -40,7 +37,7 @@ def stats(window: str, as_json: bool) -> None:
     if as_json:
         echo_json(figures)
         return
-    click.echo(f"runs from {figures['since']} to {figures['until']}: {figures['runs']}")
+    click.echo(utc_z(f"runs from {figures['since']} to {figures['until']}: {figures['runs']}"))
     click.echo(f"{'job':<32} {'runs':>5} {'ok':>5} {'failed':>6} {'success':>8} {'/hour':>7} "
                f"{'p50 s':>8} {'p95 s':>8}")  # fmt: skip
     for job, row in figures["jobs"].items():
@@ -52,7 +49,9 @@ def stats(window: str, as_json: bool) -> None:
             f"{row['runs_per_hour']:>7.2f} {p50:>8} {p95:>8}"
         )
     for run in figures["failed_runs"]:
-        click.echo(f"failed: {run['started']} {run['job']} run {run['run_id']}: {run['error']}")
+        click.echo(
+            utc_z(f"failed: {run['started']} {run['job']} run {run['run_id']}: {run['error']}")
+        )
     click.echo(f"interrupted runs (process died, failed by Orbit): {figures['interrupted_runs']}")
     click.echo(f"metrics: {figures['metrics']}")
     click.echo(f"metrics with errors: {', '.join(figures['metrics_with_errors']) or 'none'}")

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from orbit_dagster.cli.errors import ExitCode
 from orbit_dagster.cli.output import echo_json, fail, parse_config, store
 from orbit_dagster.refresh.preview import preview_series
 from orbit_dagster.sources import SourceError
@@ -42,7 +43,7 @@ def show(metric_id: str, kind: str) -> None:
     """Print the metric's stored transformer code."""
     stored = store().get_transformer(kind, metric_id)
     if stored is None:
-        raise click.ClickException(f"metric '{metric_id}' has no stored {kind} transformer")
+        fail(f"metric '{metric_id}' has no stored {kind} transformer")
     click.echo(f"# {kind} transformer of {metric_id}, by {stored.generator}", err=True)
     click.echo(stored.code, nl=not stored.code.endswith("\n"))
 
@@ -66,7 +67,7 @@ def run(
     data = _read_json(input_file, "--input")
     config = {} if config_file is None else _read_json(config_file, "--config")
     if not isinstance(config, dict):
-        raise click.ClickException(f"--config {config_file} must hold a JSON object")
+        fail(f"--config {config_file} must hold a JSON object")
     limits = SandboxLimits()
     if time_limit is not None:
         limits = SandboxLimits(wall_seconds=time_limit, cpu_seconds=math.ceil(time_limit))
@@ -79,7 +80,7 @@ def run(
         else:
             output = run_transformer(code, data, config, kind="chart", limits=limits)
     except TransformerError as error:
-        raise click.ClickException(str(error)) from None
+        fail(f"{code_file}: {error}", code=ExitCode.FAILED)
     click.echo(json.dumps(output, indent=2))
 
 
@@ -184,13 +185,11 @@ def _read_text(path: Path, option: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise click.ClickException(
-            f"{option} {path}: cannot be read as UTF-8 text: {error}"
-        ) from None
+        fail(f"{option} {path}: cannot be read as UTF-8 text: {error}")
 
 
 def _read_json(path: Path, option: str) -> Any:
     try:
         return json.loads(_read_text(path, option))
     except json.JSONDecodeError as error:
-        raise click.ClickException(f"{option} {path} is not valid JSON: {error}") from None
+        fail(f"{option} {path} is not valid JSON: {error}")

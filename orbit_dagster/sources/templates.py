@@ -5,8 +5,10 @@ An HTTP template is a function from config to an `HttpPlan`; `http_template` run
 the one HTTP fetch path. Adding a template is adding one entry to `TEMPLATES`.
 """
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from orbit_dagster.sources import file_source, github, gsheets, http_json
@@ -14,6 +16,7 @@ from orbit_dagster.sources.errors import SourceError
 from orbit_dagster.sources.fetched import Fetched
 from orbit_dagster.sources.http import HttpOptions
 from orbit_dagster.sources.http_fetch import HttpPlan, fetch_plan
+from orbit_dagster.sources.urls import check_no_secrets
 
 Config = Mapping[str, Any]
 
@@ -148,7 +151,24 @@ def validate_config(template_name: str, config: Config) -> None:
             f"template '{template_name}' needs config {', '.join(missing)} "
             f"(e.g. --config {missing[0]}=...)"
         )
+    check_no_secrets(config)
     template.check(config)
+
+
+def prepare_config(template_name: str, config: Config) -> dict[str, Any]:
+    """The config to store for a metric being added or changed: checked (`validate_config`),
+    and a `file` metric's relative `path` made absolute against the current folder, now and
+    once, so that a refresh reads the same file wherever it runs; that file must exist."""
+    validate_config(template_name, config)
+    if template_name != "file":
+        return dict(config)
+    given = Path(str(config["path"])).expanduser()
+    path = Path(os.path.abspath(given))
+    if not path.is_file():
+        relative = "" if given.is_absolute() else f" ({given} from {Path.cwd()})"
+        problem = "is not a file" if path.exists() else "does not exist"
+        raise SourceError(f"file source: {path}{relative} {problem}")
+    return {**config, "path": str(path)}
 
 
 def fetch(template_name: str, config: Config) -> Fetched:

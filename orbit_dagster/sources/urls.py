@@ -1,29 +1,115 @@
-"""The URL check shared by the HTTP templates, run when a metric is added, and the test for a
-value that looks like a credential.
+"""The credential checks of a metric's config, run when a metric is added or changed (and
+before each fetch): no credential in a URL, and none written as a literal value under any key.
 
-A metric's config is stored in the database and shown in the UI and the step log, so a
-credential written into it (`https://user:pass@host`, `?access_token=...`) is refused, with a
-pointer to the ways of naming an environment variable instead.
+A metric's config is stored in the database and shown in the UI, the step log and `orbit
+metrics show`, so a credential written into it (`https://user:pass@host`, `?access_token=`,
+`token=ghp_...`) is refused, with a pointer to the ways of naming an environment variable
+instead; `secret_keys` also tells `metrics show` which values never to print.
+
+Hand-written rather than with `detect-secrets` (Yelp, the usual library): it scans files line
+by line, and on one bare value its entropy plugins flag every URL, path and UUID, while its
+token plugins miss `github_pat_` and Stripe's test and restricted keys. What is needed here
+is a few documented token shapes and Shannon entropy: a dozen lines of the standard library.
 """
 
+import math
 import re
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
 
 import httpx
 
 from orbit_dagster.sources.errors import SourceError
-from orbit_dagster.sources.redaction import SENSITIVE_PARAMS
+from orbit_dagster.sources.redaction import SENSITIVE_PARAMS, is_sensitive_header
 
-USE_ENV = "use token_env=VARIABLE (a Bearer token) or query.NAME=env:VARIABLE instead"
-# Prefixes of well-known API credentials: GitHub, OpenAI-style, Google, Slack, GitLab, AWS.
-KNOWN_PREFIXES = re.compile(r"^(gh[pousr]_|github_pat_|sk-|AIza|ya29\.|xox[abprs]-|glpat-|AKIA)")
+USE_ENV = (
+    "put it in an environment variable and name that with token_env=VARIABLE (a Bearer "
+    "token) or key_env=VARIABLE (an API key), or write header.NAME=env:VARIABLE or "
+    "query.NAME=env:VARIABLE"
+)
+ENV_PREFIX = "env:"
+# Documented shapes of API credentials, found anywhere in a value ("Bearer ghp_...", a body).
+KNOWN_TOKENS = re.compile(
+    r"(?<![A-Za-z0-9])(?:"
+    r"(?:gh[pousr]_|github_pat_)[A-Za-z0-9_]{16,}"  # GitHub
+    r"|xox[abposr]-[A-Za-z0-9-]{10,}"  # Slack
+    r"|(?:AKIA|ASIA)[0-9A-Z]{16}"  # AWS access key id
+    r"|[sr]k_(?:live|test)_[A-Za-z0-9]{10,}"  # Stripe secret and restricted keys
+    r"|sk-[A-Za-z0-9_-]{20,}"  # OpenAI (sk-..., sk-proj-...)
+    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"  # JWT: header.payload.signature
+    r"|AIza[0-9A-Za-z_-]{30,}|ya29\.[0-9A-Za-z_-]{20,}"  # Google
+    r"|glpat-[0-9A-Za-z_-]{16,}"  # GitLab
+    r")"
+)
 # A long run of mixed-case letters and digits: the look of a generated key or token (a date,
 # a SHA or a UUID has no upper and lower case letters together, so it is not mistaken).
 TOKEN_SHAPED = re.compile(r"^(?=.*[a-z])(?=.*[A-Z])(?=.*\d)[A-Za-z0-9_\-+/=.~]{24,}$")
+# A long unbroken run of letters and digits with more than 4.2 bits of entropy per character
+# catches single-case keys too: random 32-character lower-case keys average 4.3; hex (a SHA,
+# a UUID) carries at most 4, and names made of words (`orders_per_day_by_region_2026`) < 4.
+LONG_TOKEN = re.compile(r"^(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9_\-+/=~]{32,}$")
+MIN_ENTROPY_BITS = 4.2
+# `id`, `spreadsheet_id`, `project-id`: ids, not `appid` (an API key's usual name).
+ID_KEY = re.compile(r"(^|[._-])id$", re.IGNORECASE)
+# Key names that say their value is a secret (the redaction's query names, and these parts).
+SECRET_NAME_PARTS = ("token", "secret", "password", "passwd", "credential", "apikey", "api_key")
 
 
 def looks_secret(value: str) -> bool:
     """Whether a literal config value looks like a credential."""
-    return bool(KNOWN_PREFIXES.match(value) or TOKEN_SHAPED.match(value))
+    return bool(
+        KNOWN_TOKENS.search(value)
+        or TOKEN_SHAPED.match(value)
+        or (LONG_TOKEN.match(value) and _entropy(value) > MIN_ENTROPY_BITS)
+    )
+
+
+def _entropy(text: str) -> float:
+    """Shannon entropy in bits per character."""
+    counts = Counter(text).values()
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts)
+
+
+def is_secret_name(key: str) -> bool:
+    """Whether a config key's name says its value is a credential (`*_env` names a variable)."""
+    prefix, _, name = key.rpartition(".")
+    lowered = name.lower()
+    if lowered.endswith("_env"):
+        return False
+    if prefix == "header":
+        return is_sensitive_header(name)
+    return lowered in SENSITIVE_PARAMS or any(part in lowered for part in SECRET_NAME_PARTS)
+
+
+def secret_keys(config: Mapping[str, Any]) -> list[str]:
+    """The keys whose values are literal credentials: a secret's name, or a credential's look.
+
+    `*_env` keys and `env:VARIABLE` values name a variable, not a secret. An id (`*_id`) may
+    look generated by design, so only the documented token shapes count there.
+    """
+    found = []
+    for key, raw in config.items():
+        value = "" if raw is None else str(raw)
+        if not value or key.lower().endswith("_env") or value.startswith(ENV_PREFIX):
+            continue
+        named = is_secret_name(key)
+        shaped = (
+            KNOWN_TOKENS.search(value) is not None if ID_KEY.search(key) else looks_secret(value)
+        )
+        if named or shaped:
+            found.append(key)
+    return found
+
+
+def check_no_secrets(config: Mapping[str, Any]) -> None:
+    """Refuse a config holding a literal credential under any key, without repeating it."""
+    keys = secret_keys(config)
+    if keys:
+        raise SourceError(
+            f"config {keys[0]} looks like a credential and would be stored with the metric: "
+            f"{USE_ENV}"
+        )
 
 
 def check_url(url: str, *, key: str = "url") -> None:

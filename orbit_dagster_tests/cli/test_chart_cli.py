@@ -11,7 +11,7 @@ def test_chart_writes_png_and_html_and_prints_the_facts(run_orbit, tmp_path):
     add = ("metrics", "add", "--id", "c1", "--name", "Signups", "--template", "file")
     assert run_orbit(*add, "--config", f"path={payload}").returncode == 0
     not_yet = run_orbit("chart", "c1")
-    assert not_yet.returncode == 1
+    assert not_yet.returncode == 3
     assert "metric 'c1' has no chart yet: refresh it first (orbit refresh c1)" in not_yet.stderr
     assert run_orbit("refresh", "c1", "--mode", "create").returncode == 0
 
@@ -35,5 +35,5 @@ def test_chart_writes_png_and_html_and_prints_the_facts(run_orbit, tmp_path):
 
 def test_chart_of_an_unknown_metric_fails_with_its_name(run_orbit):
     result = run_orbit("chart", "ghost", "--png", "x.png")
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert "ghost" in result.stderr and "not found" in result.stderr

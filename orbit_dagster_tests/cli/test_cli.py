@@ -21,6 +21,16 @@ def test_demo_refreshes_every_sample_and_prints_points(run_orbit, tmp_path):
             line.startswith(metric_id + " ") and "2026-" in line
             for line in result.stdout.splitlines()
         )
+    # It ends with what to do next: the UI, a metric of one's own, its points.
+    assert result.stdout.endswith(
+        "next:\n"
+        "  the Dagster UI at http://127.0.0.1:3000 (runs, assets, charts):\n"
+        "    make dev\n"
+        "  add your own metric:\n"
+        "    orbit metrics add --id mine --name Mine --template file --config path=my.json\n"
+        "  see its points:\n"
+        "    orbit refresh mine && orbit metrics show mine --points\n"
+    )
     # The embedded default is durable: SQLite files under the data folder.
     assert (tmp_path / "data" / "orbit.sqlite3").exists()
     assert (tmp_path / "data" / "dagster_home").is_dir()
@@ -68,6 +78,7 @@ def test_add_refresh_show_points_json(run_orbit, tmp_path):
 
 def test_failing_refresh_exits_non_zero_with_the_reason(run_orbit, tmp_path):
     missing = tmp_path / "missing.json"
+    missing.write_text("[]")
     run_orbit(
         "metrics",
         "add",
@@ -80,6 +91,7 @@ def test_failing_refresh_exits_non_zero_with_the_reason(run_orbit, tmp_path):
         "--config",
         f"path={missing}",
     )
+    missing.unlink()  # gone since it was added
     result = run_orbit("refresh", "bad")
     assert result.returncode == 1
     assert "does not exist" in result.stderr and str(missing) in result.stderr
@@ -151,9 +163,9 @@ def test_failing_refresh_exits_non_zero_with_the_reason(run_orbit, tmp_path):
                 "--name",
                 "X",
                 "--template",
-                "file",
+                "http-json",
                 "--config",
-                "path=p",
+                "url=https://example.com/x",
             ],
             "invalid metric id",
         ),
@@ -194,7 +206,8 @@ def test_progress_is_scoped_to_the_organization(run_orbit, tmp_path):
 
 def test_sync_mirrors_the_code_location_idempotently(run_orbit, tmp_path):
     add = ("metrics", "add", "--id", "synced", "--name", "Synced", "--template", "file")
-    assert run_orbit(*add, "--config", "path=/tmp/x.json").returncode == 0
+    (tmp_path / "x.json").write_text("[]")
+    assert run_orbit(*add, "--config", f"path={tmp_path}/x.json").returncode == 0
     first = run_orbit("sync")
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip().endswith("metric partitions: 1")
@@ -271,6 +284,7 @@ def test_metrics_update_regenerates_transformers_on_the_next_soft_refresh(run_or
 )
 def test_metrics_update_refuses_bad_input_and_changes_nothing(run_orbit, tmp_path, args, message):
     add = ("metrics", "add", "--id", "m", "--name", "M", "--template", "file")
+    (tmp_path / "m.json").write_text("[]")
     assert run_orbit(*add, "--config", f"path={tmp_path}/m.json").returncode == 0
     before = run_orbit("metrics", "show", "m", "--json").stdout
     result = run_orbit("metrics", "update", "m", *args)
@@ -281,7 +295,7 @@ def test_metrics_update_refuses_bad_input_and_changes_nothing(run_orbit, tmp_pat
 
 def test_metrics_update_of_an_unknown_metric_fails(run_orbit):
     result = run_orbit("metrics", "update", "ghost", "--name", "X")
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert "ghost" in result.stderr and "not found" in result.stderr
 
 
@@ -306,14 +320,20 @@ def test_stats_reads_the_runs_of_the_instance_the_command_uses(run_orbit, tmp_pa
     payload.write_text(json.dumps([{"date": "2026-10-01", "value": 1}]))
     add = ("metrics", "add", "--template", "file", "--name", "S")
     assert run_orbit(*add, "--id", "ok", "--config", f"path={payload}").returncode == 0
+    (tmp_path / "no.json").write_text("[]")
     assert run_orbit(*add, "--id", "ko", "--config", f"path={tmp_path}/no.json").returncode == 0
+    (tmp_path / "no.json").unlink()
     assert run_orbit("refresh", "ok", "--mode", "create").returncode == 0
     assert run_orbit("refresh", "ko", "--mode", "create").returncode == 1
     figures = json.loads(run_orbit("stats", "--since", "1h", "--json").stdout)
     job = figures["jobs"]["refresh_metric_job"]
     assert (job["runs"], job["succeeded"], job["failed"], job["success_rate"]) == (2, 1, 1, 0.5)
     assert figures["metrics_with_errors"] == ["ko"]
+    runs = run_orbit("runs").stdout.splitlines()
+    started = runs[0].index("started")
+    assert all(line[started:].split()[0].endswith("Z") for line in runs[1:])  # UTC, with Z
     table = run_orbit("stats").stdout.splitlines()
+    assert table[0].startswith("runs from ") and table[0].split()[2].endswith("Z")
     assert table[1].split() == ["job", "runs", "ok", "failed", "success", "/hour", "p50", "s",
                                 "p95", "s"]  # fmt: skip
     assert table[2].split()[:5] == ["refresh_metric_job", "2", "1", "1", "50%"]
@@ -326,8 +346,10 @@ def test_list_and_progress_say_the_same_status_word(run_orbit, tmp_path):
     payload.write_text(json.dumps([{"date": "2026-10-01", "value": 1}]))
     add = ("metrics", "add", "--template", "file", "--name")
     assert run_orbit(*add, "Good", "--id", "good", "--config", f"path={payload}").returncode == 0
+    (tmp_path / "none.json").write_text("[]")
     assert run_orbit(*add, "Bad", "--id", "a-long-metric-id-that-is-wider",
                      "--config", f"path={tmp_path}/none.json").returncode == 0  # fmt: skip
+    (tmp_path / "none.json").unlink()
     never = run_orbit("progress", "good").stdout
     assert never == "good: never run\n"
     assert run_orbit("refresh", "good", "--mode", "create").returncode == 0
@@ -373,3 +395,32 @@ def test_dagster_home_is_the_one_instance_of_every_command(run_orbit, tmp_path):
     assert run_orbit("dagster-home", extra_env={"DAGSTER_HOME": str(chosen)}).stdout.strip() == str(
         chosen
     )
+
+
+def test_a_relative_file_path_is_resolved_once_when_the_metric_is_added(
+    run_orbit, tmp_path, monkeypatch
+):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "series.json").write_text(json.dumps([{"date": "2026-10-01", "value": 3}]))
+    add = ("metrics", "add", "--name", "Relative", "--template", "file")
+    monkeypatch.chdir(project)  # the `orbit` subprocesses start here
+    assert run_orbit(*add, "--id", "rel", "--config", "path=series.json").returncode == 0
+    metric = json.loads(run_orbit("metrics", "show", "rel", "--json").stdout)
+    assert metric["config"]["path"] == str(project / "series.json")
+
+    monkeypatch.chdir(tmp_path)  # elsewhere: the refresh reads the same file
+    refreshed = run_orbit("refresh", "rel", "--mode", "create")
+    assert refreshed.returncode == 0, refreshed.stderr
+    # The same file named from here: the stored config is unchanged.
+    same = run_orbit("metrics", "update", "rel", "--config", "path=project/series.json")
+    assert same.stdout == "metric rel unchanged\n"
+
+    refused = run_orbit(*add, "--id", "gone", "--config", "path=series.json")
+    assert refused.returncode == 3
+    assert refused.stderr == (
+        f"file source: {tmp_path / 'series.json'} (series.json from {tmp_path}) does not exist\n"
+    )
+    moved = run_orbit("metrics", "update", "rel", "--config", f"path={project}")
+    assert moved.returncode == 3
+    assert moved.stderr == f"file source: {project} is not a file\n"

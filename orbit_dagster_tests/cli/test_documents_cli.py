@@ -56,11 +56,11 @@ def test_bad_files_fail_clearly_and_send_nothing(orbit, document_servers, tmp_pa
     empty.write_bytes(b"")
     result = orbit("submit", str(tmp_path / "missing.pdf"), str(empty))
     assert result.returncode == 1
-    assert f"{tmp_path / 'missing.pdf'}: no such file" in result.stderr
-    assert f"{empty}: the file is empty" in result.stderr
+    assert f"{tmp_path / 'missing.pdf'}: failed: no such file (run " in result.stderr
+    assert f"{empty}: failed: the file is empty (run " in result.stderr
     assert "Traceback" not in result.stderr
     assert document_servers.s3.requests == [] and document_servers.veryfi.requests == []
-    assert orbit("show", "12345").returncode == 1
+    assert orbit("show", "12345").returncode == 3
 
 
 def test_missing_credentials_are_named(orbit, tmp_path):

@@ -96,9 +96,9 @@ def test_hostile_or_broken_code_fails_with_the_reason_on_stderr(orbit, tmp_path,
     ("files", "message", "exit_code"),
     [
         ({"--code": None}, "does not exist", 2),
-        ({"--input": "{not json"}, "is not valid JSON", 1),
-        ({"--code": b"\xff\xfe def"}, "cannot be read as UTF-8 text", 1),
-        ({"--config": "[1, 2]"}, "must hold a JSON object", 1),
+        ({"--input": "{not json"}, "is not valid JSON", 3),
+        ({"--code": b"\xff\xfe def"}, "cannot be read as UTF-8 text", 3),
+        ({"--config": "[1, 2]"}, "must hold a JSON object", 3),
     ],
 )
 def test_bad_files_are_refused_clearly(orbit, tmp_path, files, message, exit_code):
@@ -152,7 +152,7 @@ def test_show_prints_the_stored_code_of_each_kind(orbit, tmp_path, monkeypatch):
     assert "by builtin-v1" in shown.stderr
     assert orbit("show", "visits", "--kind", "chart").stdout == chart
     missing = orbit("show", "nope")
-    assert missing.returncode == 1
+    assert missing.returncode == 3
     assert "metric 'nope' has no stored ingestion transformer" in missing.stderr
 
 
@@ -193,7 +193,7 @@ def test_preview_of_a_source_not_added_yet_shows_the_choice_and_saves_nothing(ru
     assert report["totals"] == {"period": "day", "values": {
         "2026-10-01": 340.0, "2026-10-02": 360.0, "2026-11-03": 200.0}}  # fmt: skip
     # Nothing decides between the series: refused, naming the config that picks each.
-    assert refused.returncode == 1
+    assert refused.returncode == 3
     assert "cannot tell which series the metric 'Website traffic' is about" in refused.stderr
     assert "value_path=visitors" in refused.stderr
     # A preview of a source never opens the store.
@@ -211,6 +211,6 @@ def test_preview_of_a_stored_metric_tries_other_config_without_changing_it(run_o
     assert "bounce_rate" in other.stdout.splitlines()[0]
     metric = json.loads(run_orbit("metrics", "show", "site", "--json").stdout)
     assert metric["config"] == {"path": path} and metric["last_fetched_at"] is None
-    assert run_orbit("transformer", "show", "site").returncode == 1  # no transformer stored
+    assert run_orbit("transformer", "show", "site").returncode == 3  # no transformer stored
     usage = run_orbit("transformer", "preview")
     assert usage.returncode == 2 and "give a METRIC_ID or --template" in usage.stderr

@@ -217,8 +217,8 @@ def test_a_run_on_an_instance_without_the_partition_writes_nothing(orbit, tmp_pa
 )
 def test_run_commands_refuse_bad_input_in_one_line(orbit, args, message):
     result = orbit(*args)
-    assert result.returncode == 1
-    assert result.stderr.startswith(f"Error: {message}")
+    assert result.returncode == 3  # refused (cli/errors.py's exit codes)
+    assert result.stderr.startswith(message)
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -239,5 +239,5 @@ def test_runs_lists_and_shows_a_metric_runs_and_a_succeeded_run_is_not_resumed(o
     shown = orbit("runs", "show", succeeded["run_id"]).stdout
     assert "request log of fetching-api-data:" in shown and "payload of type list" in shown
     refused = orbit("resume", succeeded["run_id"])
-    assert refused.returncode == 1
+    assert refused.returncode == 3
     assert "succeeded: there is nothing to resume" in refused.stderr
