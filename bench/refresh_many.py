@@ -25,7 +25,7 @@ from pathlib import Path
 import click
 import dagster as dg
 
-from orbit_dagster.dagster_api import QUIET_CONSOLE
+from orbit_dagster.dagster_api import console_logs
 from orbit_dagster.defs.metrics.ops import BATCH_SANDBOX_WORKERS
 from orbit_dagster.refresh.jobs import BATCH_JOB, METRIC_PARTITIONS, batch_run_config
 from orbit_dagster.refresh.run import run_all_steps
@@ -88,7 +88,7 @@ def alternate(
             with dagster.span():
                 result = job.execute_in_process(
                     instance=instance,
-                    run_config={**batch_run_config(batch, "soft-refresh"), **QUIET_CONSOLE},
+                    run_config={**batch_run_config(batch, "soft-refresh"), **console_logs()},
                 )
             assert result.success
         materialized = instance.get_materialized_partitions(dg.AssetKey("metric_points"))

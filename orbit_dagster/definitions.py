@@ -51,10 +51,13 @@ def metric_defs() -> dg.Definitions:
     from orbit_dagster.defs.resources import metric_resources, store_resources
 
     with warnings.catch_warnings():
-        # Dagster 1.13 marks this loader as a preview (PreviewWarning on every call); the
-        # metric domain loads the same objects the folder loader does (a test compares them).
+        # Dagster 1.13 marks this loader (and the one it calls) as a preview: a PreviewWarning
+        # on every call. The metric domain loads the same objects the folder loader does (a
+        # test compares them).
         warnings.filterwarnings(
-            "ignore", message=".*load_definitions_from_package_module.*", category=dg.PreviewWarning
+            "ignore",
+            message=".*`load_definitions_from_(package_module|modules)`",
+            category=dg.PreviewWarning,
         )
         return dg.load_definitions_from_package_module(
             metrics, resources={**store_resources(), **metric_resources()}, executor=executor()

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from orbit_dagster.cli import console, location, output
+from orbit_dagster.cli import location, output
 from orbit_dagster.cli.errors import ExitCode
 from orbit_dagster.cli.output import echo_json, fail
 from orbit_dagster.store.documents import DocumentNotFoundError
@@ -32,8 +32,9 @@ def _submit_one(path: str) -> dict[str, Any]:
     """Run `process_document_job` for one file; its stored row, marked failed if it failed."""
     from orbit_dagster import dagster_api
 
-    with console.dagster_records_hidden():
-        outcome = dagster_api.run_document(location.definitions(), location.instance(), path)
+    outcome = dagster_api.run_document(
+        location.definitions(), location.instance(), path, verbose=output.verbose()
+    )
     sha256 = dagster_api.document_sha256(outcome)
     row = (output.store().documents.find(sha256) if sha256 else None) or {}
     result = {**row, "path": path, "run_id": outcome.run_id}

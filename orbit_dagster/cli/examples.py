@@ -46,6 +46,8 @@ HELP: dict[tuple[str, ...], tuple[str | None, str]] = {
     ("resume",): ("Resume a run from where it stopped.", "orbit resume RUN_ID"),
     ("dagster-home",): ("Print the Dagster instance folder Orbit uses.",
                         "export DAGSTER_HOME=$(orbit dagster-home)"),
+    ("lineage",): ("Sources, assets, tables, jobs, steps and their edges.",
+                   "orbit lineage --json"),
 }  # fmt: skip
 
 

@@ -10,10 +10,7 @@ from orbit_dagster.cli.output import echo_json, echo_table
 @click.command("lineage")
 @click.option("--json", "as_json", is_flag=True, help="Print {nodes, edges} as JSON.")
 def lineage(as_json: bool) -> None:
-    """Nodes and edges of the pipelines, as the old monitor's lineage showed them.
-
-    Example: orbit lineage --json
-    """
+    """Nodes and edges of the pipelines, as the old monitor's lineage showed them."""
     from orbit_dagster.dagster_api.lineage import lineage as read_lineage
 
     topology = read_lineage(location.definitions().get_repository_def())

@@ -14,7 +14,7 @@ from typing import Any
 import click
 from croniter import croniter
 
-from orbit_dagster.cli import console, examples, location, output
+from orbit_dagster.cli import examples, location, output
 from orbit_dagster.cli.charts import chart
 from orbit_dagster.cli.documents import documents
 from orbit_dagster.cli.errors import (
@@ -238,13 +238,13 @@ def _refresh(metric_id: str, mode: str) -> None:
 
     store = output.store()
     store.get_metric(metric_id)  # an unknown metric is refused before any run
-    with console.dagster_records_hidden():
-        outcome = dagster_api.run_refresh(
-            location.metric_definitions(),
-            location.instance(),
-            metric_id,
-            mode,  # type: ignore[arg-type]
-        )
+    outcome = dagster_api.run_refresh(
+        location.metric_definitions(),
+        location.instance(),
+        metric_id,
+        mode,  # type: ignore[arg-type]
+        verbose=output.verbose(),
+    )
     if not outcome.success:
         raise refresh_failure(store, metric_id, mode, outcome.run_id, outcome.error)
     click.echo(
@@ -269,7 +269,6 @@ def progress(metric_id: str, organization: str | None, as_json: bool) -> None:
     """Steps of the metric's current (or last) refresh.
 
     --json prints the front end's contract: the steps only while a run is active.
-    Example: orbit progress demo-timeseries --json
     """
     store = output.store()
     is_active = location.run_is_active(store)

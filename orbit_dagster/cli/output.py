@@ -34,6 +34,13 @@ def shown_metric(metric: dict[str, Any]) -> dict[str, Any]:
     return {**metric, "config": config}
 
 
+def verbose() -> bool:
+    """Whether the command runs under `orbit --verbose` (the stack and Dagster's run log
+    records on the terminal)."""
+    context = click.get_current_context(silent=True)
+    return bool(context and context.find_root().params.get("verbose"))
+
+
 def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True))
 

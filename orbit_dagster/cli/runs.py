@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from orbit_dagster import settings
-from orbit_dagster.cli import console, location
+from orbit_dagster.cli import location, output
 from orbit_dagster.cli.errors import ExitCode, OrbitFailure
 from orbit_dagster.cli.output import echo_json, echo_table, fail, store, utc_z
 from orbit_dagster.cli.stats import parse_window
@@ -120,8 +120,7 @@ def _resumed(the_store: Any, run_id: str) -> OrbitFailure | None:
     from orbit_dagster.dagster_api.failures import failure_reason
 
     try:
-        with console.dagster_records_hidden():
-            outcome = history.resume(location.instance(), the_store, run_id)
+        outcome = history.resume(location.instance(), the_store, run_id, verbose=output.verbose())
     except history.RunHistoryError as error:
         return OrbitFailure(f"run {run_id} not resumed: {error}")
     if not outcome.success:

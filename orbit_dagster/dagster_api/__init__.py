@@ -30,8 +30,14 @@ from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.run_stats import RunSummary, pipeline_stats
 from orbit_dagster.store import Store
 
-# The terminal shows a run's outcome; every event stays in the run's log in the UI.
-QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+def console_logs(verbose: bool = False) -> dict[str, Any]:
+    """Run config of Dagster's console logger for a run in this process: quiet, the terminal
+    gets the command's own line (every event stays in the run's log, `orbit runs show`, the
+    UI); `verbose` prints the run's records as they happen."""
+    return {"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}}
+
+
 # Dagster's hidden jobs for ad-hoc asset runs are not pipelines a user defined.
 HIDDEN_JOB_PREFIX = "__"
 
@@ -91,20 +97,30 @@ class RunOutcome:
 
 
 def run_refresh(
-    definitions: dg.Definitions, instance: dg.DagsterInstance, metric_id: str, mode: Mode
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    metric_id: str,
+    mode: Mode,
+    *,
+    verbose: bool = False,
 ) -> RunOutcome:
     """Run `refresh_metric_job` for one metric partition in this process."""
     ensure_metric_partitions(instance, [metric_id])
     return _execute(
-        definitions, instance, REFRESH_JOB, refresh_run_config(mode), partition_key=metric_id
+        definitions,
+        instance,
+        REFRESH_JOB,
+        refresh_run_config(mode),
+        partition_key=metric_id,
+        verbose=verbose,
     )
 
 
 def run_document(
-    definitions: dg.Definitions, instance: dg.DagsterInstance, path: str
+    definitions: dg.Definitions, instance: dg.DagsterInstance, path: str, *, verbose: bool = False
 ) -> RunOutcome:
     """Run `process_document_job` for one local file in this process."""
-    return _execute(definitions, instance, DOCUMENT_JOB, document_run_config(path))
+    return _execute(definitions, instance, DOCUMENT_JOB, document_run_config(path), verbose=verbose)
 
 
 def document_sha256(outcome: RunOutcome) -> str | None:
@@ -118,11 +134,12 @@ def _execute(
     job_name: str,
     run_config: dict[str, Any],
     partition_key: str | None = None,
+    verbose: bool = False,
 ) -> RunOutcome:
     result = definitions.resolve_job_def(job_name).execute_in_process(
         instance=instance,
         partition_key=partition_key,
-        run_config={**run_config, **QUIET_CONSOLE},
+        run_config={**run_config, **console_logs(verbose)},
         raise_on_error=False,
     )
     run = instance.get_run_by_id(result.run_id)

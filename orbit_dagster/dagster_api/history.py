@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 
+from orbit_dagster.dagster_api import console_logs
 from orbit_dagster.dagster_api.failures import failure_reason
 from orbit_dagster.dagster_api.interrupted import (
     ACTIVE_STATUSES,
@@ -124,7 +125,9 @@ def run_detail(instance: dg.DagsterInstance, store: Store, run_id: str) -> dict[
     return row
 
 
-def resume(instance: dg.DagsterInstance, store: Store, run_id: str) -> dg.JobExecutionResult:
+def resume(
+    instance: dg.DagsterInstance, store: Store, run_id: str, *, verbose: bool = False
+) -> dg.JobExecutionResult:
     """Re-execute a run from its failure in this process, tagged with its parent.
 
     A run Dagster still shows in progress is first asked whether it lives: a dead one is
@@ -155,7 +158,7 @@ def resume(instance: dg.DagsterInstance, store: Store, run_id: str) -> dg.JobExe
     return dg.execute_job(
         dg.reconstructable(factory),
         instance,
-        run_config=run.run_config,
+        run_config={**run.run_config, **console_logs(verbose)},
         tags=tags,
         reexecution_options=dg.ReexecutionOptions.from_failure(run_id, instance),
     )

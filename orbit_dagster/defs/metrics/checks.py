@@ -12,6 +12,7 @@ needs no blocking check: a refresh whose transformer yields no or non-finite poi
 before saving.
 """
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,15 +38,27 @@ def _summary(check_name: str) -> str:
     return doc.strip().splitlines()[0]
 
 
-@dg.multi_asset_check(
-    specs=[
-        # Partitioned checks print a PreviewWarning in Dagster 1.13; they are the only way to
-        # record a result per metric (without partitions_def a result records no partition).
-        dg.AssetCheckSpec(
-            name, asset=POINTS, partitions_def=metric_partitions, description=_summary(name)
+def _partitioned_specs() -> list[dg.AssetCheckSpec]:
+    """One spec per check, partitioned like the metrics. Partitioned checks are the only way
+    to record a result per metric (without partitions_def a result records no partition);
+    Dagster 1.13 prints a PreviewWarning for each, silenced here and only here, by its text.
+    (The folder loader hides it; the metric-only loader of `orbit refresh` would print it.)"""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message="Specifying a partitions_def on an AssetCheckSpec",
+            category=dg.PreviewWarning,
         )
-        for name in CHECKS
-    ],
+        return [
+            dg.AssetCheckSpec(
+                name, asset=POINTS, partitions_def=metric_partitions, description=_summary(name)
+            )
+            for name in CHECKS
+        ]
+
+
+@dg.multi_asset_check(
+    specs=_partitioned_specs(),
     description="Data quality of one metric's stored points.",
 )
 def metric_points_checks(
