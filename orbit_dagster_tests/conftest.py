@@ -121,3 +121,23 @@ def run_orbit(tmp_path):
         )
 
     return run
+
+
+@pytest.fixture
+def dagster_on_postgres(tmp_path) -> Iterator[str]:
+    """A DAGSTER_HOME whose runs, events and schedules live in a fresh Postgres database."""
+    server = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    name = f"orbit_dagster_{uuid.uuid4().hex[:12]}"
+    with server.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(POSTGRES_SERVER).set(drivername="postgresql", database=name)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\nstorage:\n  postgres:\n    postgres_url: "
+        f"{url.render_as_string(hide_password=False)}\n"
+    )
+    yield str(home)
+    with server.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    server.dispose()

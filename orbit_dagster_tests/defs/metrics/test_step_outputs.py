@@ -159,9 +159,8 @@ def reexecute(
         return result.success, succeeded, error or traceback
 
 
-def test_a_refresh_of_50k_points_leaves_no_payload_under_dagster_home(
-    store, definitions, home_instance, home, tmp_path
-):
+def add_big_metric(store: Store, tmp_path: Path) -> None:
+    """Metric `big`: 50,000 hourly points from a file."""
     start = dt.datetime(2020, 1, 1)
     rows = [
         {"date": (start + dt.timedelta(hours=i)).isoformat() + "Z", "value": i % 97}
@@ -170,6 +169,12 @@ def test_a_refresh_of_50k_points_leaves_no_payload_under_dagster_home(
     path = tmp_path / "big.json"
     path.write_text(json.dumps({"data": rows}))
     store.add_metric("big", name="Big", template="file", config={"path": str(path)})
+
+
+def test_a_refresh_of_50k_points_leaves_no_payload_under_dagster_home(
+    store, definitions, home_instance, home, tmp_path
+):
+    add_big_metric(store, tmp_path)
     ensure_metric_partitions(home_instance, ["big"])
     before = tree_size(home, skip=DAGSTER_DATABASES)
     outcome = run_refresh(definitions, home_instance, "big", "create")
@@ -179,6 +184,25 @@ def test_a_refresh_of_50k_points_leaves_no_payload_under_dagster_home(
     print(f"\nDAGSTER_HOME grew {growth} bytes besides Dagster's databases")
     assert growth < GROWTH_LIMIT
     assert kept_outputs(store) == {}  # the refresh completed: its step outputs are deleted
+
+
+@SQLITE_ONLY
+def test_with_dagster_storage_on_postgres_the_whole_dagster_home_grows_under_100_kb(
+    store, definitions, dagster_on_postgres, tmp_path
+):
+    # Production's layout (deploy/postgres): runs and events in Postgres, so DAGSTER_HOME
+    # keeps only what a run writes to disk, every byte of which is counted here.
+    add_big_metric(store, tmp_path)
+    home = Path(dagster_on_postgres)
+    with dg.DagsterInstance.from_config(dagster_on_postgres) as instance:
+        ensure_metric_partitions(instance, ["big"])
+        before = tree_size(home)
+        outcome = run_refresh(definitions, instance, "big", "create")
+        assert outcome.success, outcome.error
+        growth = tree_size(home) - before
+    assert store.count_points("big") == BIG
+    print(f"\nDAGSTER_HOME (Dagster storage on Postgres) grew {growth} bytes")
+    assert growth < GROWTH_LIMIT
 
 
 @SQLITE_ONLY

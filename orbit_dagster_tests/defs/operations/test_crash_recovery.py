@@ -15,16 +15,12 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 
 import dagster as dg
-import pytest
-import sqlalchemy as sa
 
 from orbit_dagster.dagster_api.interrupted import INTERRUPTED_TAG
 from orbit_dagster.store import Store
-from orbit_dagster_tests.conftest import POSTGRES_SERVER, empty_store
+from orbit_dagster_tests.conftest import empty_store
 from orbit_dagster_tests.servers import json_server
 
 POINTS = 50_000
@@ -54,26 +50,6 @@ def body(values: dict[int, float]) -> dict:
             for hour, value in values.items()
         ]
     }
-
-
-@pytest.fixture
-def dagster_on_postgres(tmp_path) -> Iterator[str]:
-    """A DAGSTER_HOME whose runs, events and schedules live in a fresh Postgres database."""
-    server = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
-    name = f"orbit_dagster_{uuid.uuid4().hex[:12]}"
-    with server.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.make_url(POSTGRES_SERVER).set(drivername="postgresql", database=name)
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(
-        "telemetry:\n  enabled: false\nstorage:\n  postgres:\n    postgres_url: "
-        f"{url.render_as_string(hide_password=False)}\n"
-    )
-    yield str(home)
-    with server.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    server.dispose()
 
 
 def test_sigkill_at_every_stage_then_recover_leaves_exactly_a_clean_runs_points(
