@@ -113,3 +113,22 @@ def test_summary_totals_several_series_per_date_and_skips_undefined_change():
     empty = summarize([])
     assert (empty.points, empty.last_value) == (0, None)
     assert empty.as_metadata() == {"points": 0, "series": 0}
+
+
+def test_a_series_behind_the_others_is_not_summed_as_a_partial_total():
+    # eu reports the 3rd, us not yet: the 3rd's sum would compare eu alone with eu + us.
+    eu = [
+        {"date": f"2026-10-0{d}T00:00:00Z", "value": 10.0, "dimensions": {"r": "eu"}}
+        for d in (1, 2, 3)
+    ]
+    us = [{"date": f"2026-10-0{d}T00:00:00Z", "value": 5.0, "dimensions": {"r": "us"}}
+          for d in (1, 2)]  # fmt: skip
+    summary = summarize(eu + us)
+    assert summary.last_date == "2026-10-03T00:00:00Z"
+    assert (summary.value_date, summary.last_value, summary.change) == (
+        "2026-10-02T00:00:00Z", 15.0, 0.0)  # fmt: skip
+    assert summary.as_metadata()["value_date"] == "2026-10-02T00:00:00Z"
+    # Series on disjoint dates have no complete date: no total rather than a wrong one.
+    disjoint = summarize(eu[:1] + us[1:])
+    assert (disjoint.last_value, disjoint.change) == (None, None)
+    assert "last_value" not in disjoint.as_metadata()
