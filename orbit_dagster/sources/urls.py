@@ -50,6 +50,10 @@ TOKEN_SHAPED = re.compile(r"^(?=.*[a-z])(?=.*[A-Z])(?=.*\d)[A-Za-z0-9_\-+/=.~]{2
 # a UUID) carries at most 4, and names made of words (`orders_per_day_by_region_2026`) < 4.
 LONG_TOKEN = re.compile(r"^(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9_\-+/=~]{32,}$")
 MIN_ENTROPY_BITS = 4.2
+# A file path or a URL is structure, not a key: its length and mix of characters say nothing
+# (a deep temporary folder beats the entropy bound). Only the documented token shapes are
+# looked for in them; credentials written into a URL are refused by `check_url`.
+PATH_OR_URL = re.compile(r"^(?:/|\./|\.\./|~/|[A-Za-z][A-Za-z0-9+.-]*://)")
 # `id`, `spreadsheet_id`, `project-id`: ids, not `appid` (an API key's usual name).
 ID_KEY = re.compile(r"(^|[._-])id$", re.IGNORECASE)
 # Key names that say their value is a secret (the redaction's query names, and these parts).
@@ -58,9 +62,12 @@ SECRET_NAME_PARTS = ("token", "secret", "password", "passwd", "credential", "api
 
 def looks_secret(value: str) -> bool:
     """Whether a literal config value looks like a credential."""
+    if KNOWN_TOKENS.search(value):
+        return True
+    if PATH_OR_URL.match(value):
+        return False
     return bool(
-        KNOWN_TOKENS.search(value)
-        or TOKEN_SHAPED.match(value)
+        TOKEN_SHAPED.match(value)
         or (LONG_TOKEN.match(value) and _entropy(value) > MIN_ENTROPY_BITS)
     )
 

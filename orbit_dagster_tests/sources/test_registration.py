@@ -118,6 +118,10 @@ def test_a_literal_value_under_a_secret_name_is_refused_however_it_looks(key):
         ("project_id", "550e8400-e29b-41d4-a716-446655440000"),
         ("spreadsheet_id", "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms"),
         ("homepage", "https://example.com/orders/daily?per_page=100"),
+        # Deep paths and URLs beat the entropy bound; they are structure, not keys.
+        ("path", "/tmp/pytest-of-root/pytest-108/test_a_directory_is_not_a_regu0/allowed"),
+        ("path", "./data/exports/2026/Q4/OrdersByRegion_v2/series.json"),
+        ("homepage", "https://cdn.example.com/a9F3k/B7x2Q/report-2026-11-29T00Z.json"),
         ("sha", "5f0c6e1b2a9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b"),
         ("records_path", "data.items"),
         ("label", "orders_per_day_by_region_2026_v2"),
