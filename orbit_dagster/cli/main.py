@@ -209,15 +209,18 @@ def metrics_show(metric_id: str, points: bool, as_json: bool) -> None:
     if as_json:
         echo_json({**metric, "checks": checks})
         return
+    # The status word `metrics list` and `progress` use, then every field as text: absent
+    # values as "-", objects as compact JSON, never Python reprs.
+    click.echo(f"status: {status_word(metric, location.run_is_active(store))}")
     for key, value in metric.items():
         if key != "points":
-            click.echo(f"{key}: {value}")
+            click.echo(f"{key}: {output.plain(value)}")
     failing = [c for c in checks if not c["passed"]]
     click.echo("checks: all passed" if not failing else "checks:")
     for check in failing:
         click.echo(f"  {check['name']} ({check['severity']}): {check['description']}")
     for point in metric.get("points", []):
-        dims = f" {point['dimensions']}" if point["dimensions"] else ""
+        dims = f" {output.plain(point['dimensions'])}" if point["dimensions"] else ""
         click.echo(f"  {point['date']}  {point['value']:g}{dims}")
 
 

@@ -41,6 +41,16 @@ def verbose() -> bool:
     return bool(context and context.find_root().params.get("verbose"))
 
 
+def plain(value: Any) -> str:
+    """A value as a table cell or a `key: value` line shows it: "-" when absent, compact JSON
+    for objects and lists, the text itself otherwise."""
+    if value is None:
+        return "-"
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, separators=(", ", ": "))
+    return str(value)
+
+
 def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True))
 
@@ -56,7 +66,7 @@ def echo_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     None shows as "-", timestamps end in `Z`."""
     lines = [
         list(header),
-        *([("-" if cell is None else utc_z(str(cell))) for cell in row] for row in rows),
+        *([utc_z(plain(cell)) for cell in row] for row in rows),
     ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
     for *cells, last in lines:

@@ -311,6 +311,11 @@ def test_metrics_show_reports_the_data_quality_checks(run_orbit, tmp_path):
     assert run_orbit("refresh", "gappy", "--mode", "create").returncode == 0
     shown = run_orbit("metrics", "show", "gappy").stdout
     assert "checks:\n  no_gaps (warning): 1 gaps longer than 3× the series' usual spacing" in shown
+    lines = shown.splitlines()
+    # The status word list and progress use first; no Python repr anywhere (None, {'...'}).
+    assert lines[0] == "status: ok" and "schedule: -" in lines
+    assert f'config: {{"path": "{payload}"}}' in lines
+    assert "None" not in shown and "{'" not in shown
     checks = json.loads(run_orbit("metrics", "show", "gappy", "--json").stdout)["checks"]
     assert [c["name"] for c in checks if not c["passed"]] == ["no_gaps"]
 
