@@ -23,6 +23,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 
 import psutil  # the portable way to ask whether a pid is the process that wrote the beat
 
@@ -46,8 +47,13 @@ class ProcessIdentity:
 
 
 def this_process() -> ProcessIdentity:
-    """Read on every call: a forked child is another process than its parent."""
-    pid = os.getpid()
+    """Keyed by the current pid: a forked child is another process than its parent."""
+    return _identity(os.getpid())
+
+
+@cache
+def _identity(pid: int) -> ProcessIdentity:
+    """Read once per process, not at every beat (host name and start time do not change)."""
     return ProcessIdentity(socket.gethostname(), pid, psutil.Process(pid).create_time())
 
 

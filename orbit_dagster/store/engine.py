@@ -33,8 +33,8 @@ def _unavailable(context: sa.engine.ExceptionContext) -> None:
     connecting = context.connection is None  # the error came while opening a connection
     if context.is_pre_ping or not (connecting or context.is_disconnect):
         return  # pre-ping failures are retried by the pool; other errors keep their own type
-    where = context.dialect and context.engine and context.engine.url
-    shown = where.render_as_string(hide_password=True) if where else "its database"
+    engine = context.engine
+    shown = engine.url.render_as_string(hide_password=True) if engine else "its database"
     reason = str(context.original_exception).strip().splitlines()[0]
     raise StoreUnavailableError(f"cannot connect to the Orbit store at {shown}: {reason}")
 
