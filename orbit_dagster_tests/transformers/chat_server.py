@@ -32,6 +32,14 @@ class ChatServer:
     released: threading.Event = field(default_factory=threading.Event)
 
 
+# A model's reply with a chart transformer, as the end-to-end tests have the model answer.
+MODEL_CHART = """```python
+def transform(points, config):
+    return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "mark": "line",
+            "data": {"values": points}, "title": "Model chart"}
+```"""
+
+
 def completion(model: str, content: str) -> dict[str, Any]:
     return {
         "id": "chatcmpl-test",

@@ -6,18 +6,13 @@ import pytest
 
 from orbit_dagster.dagster_api import run_refresh
 from orbit_dagster.store import Store
-from orbit_dagster_tests.transformers.chat_server import chat_server
+from orbit_dagster_tests.transformers.chat_server import MODEL_CHART, chat_server
 
 MODEL = "orbit-e2e-model"
 API_KEY = "sk-e2e-never-stored-0987"
 INGESTION = """```python
 def transform(payload, config):
     return [{"date": r["day"], "value": r["n"], "dimensions": None} for r in payload["rows"]]
-```"""
-CHART = """```python
-def transform(points, config):
-    return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "mark": "line",
-            "data": {"values": points}, "title": "Model chart"}
 ```"""
 BROKEN = "```python\ndef transform(payload, config):\n    return payload['missing']\n```"
 
@@ -41,7 +36,7 @@ def test_model_writes_both_transformers_validated_in_the_sandbox(model_env, inst
     from orbit_dagster.definitions import defs
 
     server, store = model_env
-    server.replies = [BROKEN, INGESTION, CHART]
+    server.replies = [BROKEN, INGESTION, MODEL_CHART]
     outcome = run_refresh(defs(), instance, "m", "create")
     assert outcome.success, outcome.error
     assert store.get_transformer("ingestion", "m").generator == f"openai:{MODEL}"

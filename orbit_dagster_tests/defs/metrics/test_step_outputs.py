@@ -29,7 +29,7 @@ from orbit_dagster.refresh.state import decode
 from orbit_dagster.store import Store
 from orbit_dagster.store import schema as t
 from orbit_dagster_tests.servers import json_server
-from orbit_dagster_tests.transformers.chat_server import Delay, chat_server
+from orbit_dagster_tests.transformers.chat_server import MODEL_CHART, Delay, chat_server
 
 SQLITE_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 BIN = Path(sys.executable).parent
@@ -45,11 +45,6 @@ FAILING_CHART = "def transform(points, config):\n    raise ValueError('chart bro
 INGESTION = """```python
 def transform(payload, config):
     return [{"date": r["date"], "value": r["value"], "dimensions": None} for r in payload["data"]]
-```"""
-CHART = """```python
-def transform(points, config):
-    return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "mark": "line",
-            "data": {"values": points}, "title": "Model chart"}
 ```"""
 DAYS = [f"2026-10-{d:02d}" for d in range(1, 8)]
 SERIES = {"data": [{"date": d, "value": i + 1} for i, d in enumerate(DAYS)]}
@@ -266,7 +261,7 @@ def test_a_run_killed_mid_refresh_is_reexecuted_from_failure_without_a_second_fe
         ensure_metric_partitions(dagster_home, ["m"])
         # The model answers for the ingestion transformer and holds the chart's answer: the
         # run process is killed there, after the points were saved.
-        model.replies = [INGESTION, Delay(120, CHART)]
+        model.replies = [INGESTION, Delay(120, MODEL_CHART)]
         run_config = tmp_path / "run.yaml"
         run_config.write_text(yaml.safe_dump(refresh_run_config("create")))
         process = subprocess.Popen(
@@ -304,7 +299,7 @@ def test_a_run_killed_mid_refresh_is_reexecuted_from_failure_without_a_second_fe
         # What run monitoring does for a run whose process died; then run retries, or a user,
         # re-execute it from the failed step.
         dagster_home.report_run_failed(killed)
-        model.replies = [CHART]
+        model.replies = [MODEL_CHART]
         success, succeeded, error = reexecute(dagster_home, killed.run_id, refresh_job_with_model)
         assert success, error
         assert source.requests == ["/series"]  # fetched once, by the killed run
