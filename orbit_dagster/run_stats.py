@@ -12,11 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from croniter import croniter
+from orbit_dagster.quality.freshness import staleness
 
-# A metric is stale when its last successful refresh is older than this many of its
-# refresh intervals: one missed refresh can be a slow queue, two are a broken one.
-STALE_INTERVALS = 2
 FAILED_SHOWN = 20
 
 
@@ -79,19 +76,11 @@ def stale_metrics(
 ) -> list[str]:
     """Ids of the metrics with no successful refresh within STALE_INTERVALS of their cron
     (their own schedule, else the default one); a metric younger than that is not stale yet."""
-    stale = []
-    for metric in metrics:
-        interval = cron_interval(metric.get("schedule") or default_cron, now)
-        last = _moment(metric.get("last_fetched_at")) or _moment(metric.get("created_at"))
-        if last is not None and now - last > STALE_INTERVALS * interval:
-            stale.append(metric["id"])
-    return sorted(stale)
-
-
-def cron_interval(cron: str, now: dt.datetime) -> dt.timedelta:
-    """The time from the last fire of `cron` before `now` to the fire after it (UTC)."""
-    previous = croniter(cron, now).get_prev(dt.datetime)
-    return croniter(cron, previous).get_next(dt.datetime) - previous
+    return sorted(
+        metric["id"]
+        for metric in metrics
+        if staleness(metric, default_cron=default_cron, now=now).stale
+    )
 
 
 def _job_figures(runs: list[RunSummary], hours: float) -> dict[str, Any]:
@@ -121,15 +110,6 @@ def _percentile(sorted_values: list[float], percent: int) -> float | None:
         return round(sorted_values[0], 3)
     cuts = statistics.quantiles(sorted_values, n=100, method="inclusive")
     return round(cuts[percent - 1], 3)
-
-
-def _moment(value: Any) -> dt.datetime | None:
-    """A store timestamp (naive UTC datetime, or ISO text) as an aware UTC datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _iso(moment: dt.datetime | None) -> str | None:

@@ -2,7 +2,8 @@
 
 import datetime as dt
 
-from orbit_dagster.run_stats import RunSummary, cron_interval, pipeline_stats, stale_metrics
+from orbit_dagster.quality.freshness import cron_interval
+from orbit_dagster.run_stats import RunSummary, pipeline_stats, stale_metrics
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 SINCE = NOW - dt.timedelta(hours=24)

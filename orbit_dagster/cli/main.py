@@ -8,12 +8,14 @@ Commands that run or register Dagster things reach it through `cli/location.py`,
 imports Dagster only when called: `metrics list` and `metrics show` need not pay for it.
 """
 
+import datetime as dt
 import json
 from typing import Any
 
 import click
 from croniter import croniter
 
+from orbit_dagster import settings
 from orbit_dagster.cli import examples, location, output
 from orbit_dagster.cli.charts import chart
 from orbit_dagster.cli.documents import documents
@@ -29,7 +31,7 @@ from orbit_dagster.cli.output import echo_json, echo_table, fail, parse_config, 
 from orbit_dagster.cli.runs import check_interrupted, dagster_home, recover, resume, runs
 from orbit_dagster.cli.stats import stats
 from orbit_dagster.cli.transformers import transformer
-from orbit_dagster.quality import run_checks
+from orbit_dagster.quality import Subject, run_checks
 from orbit_dagster.refresh.modes import MODES
 from orbit_dagster.refresh.progress import progress_answer
 from orbit_dagster.refresh.table import BY_NAME
@@ -197,12 +199,19 @@ def metrics_list(as_json: bool) -> None:
 def metrics_show(metric_id: str, points: bool, as_json: bool) -> None:
     """Show one metric, optionally with its points sorted by date."""
     store = output.store()
-    metric = output.shown_metric(store.get_metric(metric_id))
+    row = store.get_metric(metric_id)
+    metric = output.shown_metric(row)
     series = [p.to_json() for p in store.list_points(metric_id)]
-    # The same data-quality checks the asset checks record in Dagster, on the stored points.
+    # The same data-quality checks the asset checks record in Dagster, on the stored metric now.
+    subject = Subject(
+        points=series,
+        metric=row,
+        now=dt.datetime.now(dt.UTC),
+        default_cron=settings.refresh_cron(),
+    )
     checks = [
         {"name": r.name, "passed": r.passed, "severity": r.severity, "description": r.description}
-        for r in run_checks(series)
+        for r in run_checks(subject)
     ]
     if points:
         metric["points"] = series
@@ -211,7 +220,10 @@ def metrics_show(metric_id: str, points: bool, as_json: bool) -> None:
         return
     # The status word `metrics list` and `progress` use, then every field as text: absent
     # values as "-", objects as compact JSON, never Python reprs.
-    click.echo(f"status: {status_word(metric, location.run_is_active(store))}")
+    status = status_word(metric, location.run_is_active(store))
+    if status == "failed":
+        status += f" at {metric['last_error_at'] or 'an unrecorded time'}: {metric['last_error']}"
+    click.echo(f"status: {status}")
     for key, value in metric.items():
         if key != "points":
             click.echo(f"{key}: {output.plain(value)}")

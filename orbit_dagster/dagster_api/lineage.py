@@ -3,8 +3,9 @@ the flows, stages, dependencies and lineage the old monitor served, for `orbit l
 
 Nodes: assets (the external systems and tables among them), jobs, their ops (the steps of a
 graph-backed asset nested under it), schedules and sensors. Edges: an asset feeds the assets
-that depend on it; a job materializes its assets and runs its ops; an op is followed by the
-ops that take its output; a schedule or sensor starts its job.
+that depend on it; a job materializes its assets (or, when its op logs them at run time like
+the batch job, reports them, as its `REPORTS` metadata says) and runs its ops; an op is
+followed by the ops that take its output; a schedule or sensor starts its job.
 """
 
 from typing import Any
@@ -15,6 +16,9 @@ from orbit_dagster.dagster_api import HIDDEN_JOB_PREFIX
 
 # Dagster's metadata key naming the table an asset is stored in (shown as its storage).
 TABLE_NAME = "dagster/table_name"
+# A job's metadata key listing the assets its op logs materializations of at run time: its
+# asset layer cannot know them, and the lineage would otherwise show the job feeding nothing.
+REPORTS = "orbit/reports_materializations"
 
 
 def lineage(repository: dg.RepositoryDefinition) -> dict[str, list[dict[str, Any]]]:
@@ -42,11 +46,15 @@ def lineage(repository: dg.RepositoryDefinition) -> dict[str, list[dict[str, Any
             continue
         job_id = f"job:{job.name}"
         nodes.append({"id": job_id, "type": "job", "description": job.description or ""})
-        # The asset layer is how a job knows the assets it materializes (asset jobs only;
-        # the batch job reports its materializations at run time, so it shows none here).
+        # The asset layer is how a job knows the assets it materializes (asset jobs only).
         edges.extend(
             _edge(job_id, f"asset:{key.to_user_string()}", "materializes")
             for key in sorted(job.asset_layer.executable_asset_keys)
+        )
+        reported = job.metadata.get(REPORTS)
+        edges.extend(
+            _edge(job_id, f"asset:{key}", "reports")
+            for key in (reported.value if isinstance(reported, dg.JsonMetadataValue) else [])
         )
         _ops(job.graph, job_id, f"op:{job.name}:", nodes, edges)
     for instigator, kind in (

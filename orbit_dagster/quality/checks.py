@@ -1,13 +1,19 @@
-"""The checks of one metric's series. Points are the store's JSON form: `date` (ISO 8601 UTC),
-`value`, `dimensions` (None or an object); each series (one set of dimensions) is checked on
-its own, since a gap or a jump in one region says nothing about another."""
+"""The checks of one metric: its stored series, what its last save changed, its freshness.
+
+Points are the store's JSON form: `date` (ISO 8601 UTC), `value`, `dimensions` (None or an
+object); each series (one set of dimensions) is checked on its own, since a gap or a jump in
+one region says nothing about another. The metric row carries the last save's revision record
+(`quality.revisions`) and the refresh times the freshness is judged from."""
 
 import datetime as dt
 import math
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from orbit_dagster.quality import revisions
+from orbit_dagster.quality.freshness import STALE_INTERVALS, staleness
 
 Severity = Literal["error", "warning"]
 # A gap counts when it is longer than this many times the series' usual spacing: a
@@ -32,9 +38,22 @@ class CheckResult:
 Points = list[dict[str, Any]]
 
 
-def check_has_points(points: Points) -> CheckResult:
+@dataclass(frozen=True)
+class Subject:
+    """What the checks of one metric look at."""
+
+    points: Points
+    metric: Mapping[str, Any]
+    now: dt.datetime
+    # The refresh schedule of metrics without their own (`settings.refresh_cron()`).
+    default_cron: str
+    # A refresh the metric row does not show yet: the run that checks its own save.
+    refreshed_at: dt.datetime | None = None
+
+
+def check_has_points(subject: Subject) -> CheckResult:
     """Error: a metric with no points has nothing to chart."""
-    count = len(points)
+    count = len(subject.points)
     return CheckResult(
         "has_points",
         count > 0,
@@ -44,8 +63,9 @@ def check_has_points(points: Points) -> CheckResult:
     )
 
 
-def check_finite_values(points: Points) -> CheckResult:
+def check_finite_values(subject: Subject) -> CheckResult:
     """Error: every value is a finite number (the store refuses others; this proves it)."""
+    points = subject.points
     bad = [p for p in points if not _is_finite_number(p.get("value"))]
     return CheckResult(
         "finite_values",
@@ -58,10 +78,10 @@ def check_finite_values(points: Points) -> CheckResult:
     )
 
 
-def check_gaps(points: Points, factor: float = GAP_FACTOR) -> CheckResult:
+def check_gaps(subject: Subject, factor: float = GAP_FACTOR) -> CheckResult:
     """Warning: a series missing dates, i.e. a step longer than `factor` × its usual step."""
     gaps = []
-    for dimensions, dates in _series_dates(points):
+    for dimensions, dates in _series_dates(subject.points):
         steps = [(later - earlier) for earlier, later in zip(dates, dates[1:], strict=False)]
         if len(steps) < 2:
             continue
@@ -91,11 +111,11 @@ def check_gaps(points: Points, factor: float = GAP_FACTOR) -> CheckResult:
 
 
 def check_jumps(
-    points: Points, factor: float = JUMP_FACTOR, window: int = JUMP_WINDOW
+    subject: Subject, factor: float = JUMP_FACTOR, window: int = JUMP_WINDOW
 ) -> CheckResult:
     """Warning: a latest value far off the median of the values just before it."""
     jumps = []
-    for dimensions, series in _series_points(points):
+    for dimensions, series in _series_points(subject.points):
         values = [p["value"] for p in series]
         if len(values) < 3:
             continue
@@ -117,17 +137,62 @@ def check_jumps(
     )
 
 
-CHECKS: dict[str, Callable[[Points], CheckResult]] = {
+def check_overlap(subject: Subject) -> CheckResult:
+    """Warning: the last save changed values the metric already had (a revised history)."""
+    revision = subject.metric.get("last_revision")
+    if revision is None:
+        return CheckResult("overlap_agrees", True, "warning", "no save recorded yet", {})
+    return CheckResult(
+        "overlap_agrees",
+        revision["changed"] == 0,
+        "warning",
+        revisions.describe(revision),
+        {key: revision[key] for key in ("compared", "changed", "examples", "run_id")},
+    )
+
+
+def check_fresh(subject: Subject) -> CheckResult:
+    """Warning: no successful refresh within two intervals of the metric's schedule."""
+    state = staleness(
+        subject.metric,
+        default_cron=subject.default_cron,
+        now=subject.now,
+        refreshed_at=subject.refreshed_at,
+    )
+    if state.since is None:
+        last = "never refreshed"
+    elif state.ever_refreshed:
+        last = f"last refreshed {_iso(state.since)}"
+    else:
+        last = f"never refreshed (added {_iso(state.since)})"
+    return CheckResult(
+        "fresh",
+        not state.stale,
+        "warning",
+        f"{last}; stale after {STALE_INTERVALS} × {_duration(state.interval)} ({state.cron})"
+        if state.stale
+        else f"{last}, within {STALE_INTERVALS} × {_duration(state.interval)} ({state.cron})",
+        {
+            "last_refreshed": _iso(state.since) if state.ever_refreshed and state.since else None,
+            "schedule": state.cron,
+            "interval_seconds": state.interval.total_seconds(),
+        },
+    )
+
+
+CHECKS: dict[str, Callable[[Subject], CheckResult]] = {
     "has_points": check_has_points,
     "finite_values": check_finite_values,
     "no_gaps": check_gaps,
     "no_jumps": check_jumps,
+    "overlap_agrees": check_overlap,
+    "fresh": check_fresh,
 }
 
 
-def run_checks(points: Points) -> list[CheckResult]:
-    """Every check of `points`, in the order of CHECKS."""
-    return [check(points) for check in CHECKS.values()]
+def run_checks(subject: Subject) -> list[CheckResult]:
+    """Every check of the metric, in the order of CHECKS."""
+    return [check(subject) for check in CHECKS.values()]
 
 
 def _series_points(points: Points) -> Iterable[tuple[tuple, Points]]:

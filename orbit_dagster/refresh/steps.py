@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Literal
 
+from orbit_dagster.quality import revisions
 from orbit_dagster.refresh.errors import RefreshError
 from orbit_dagster.refresh.recorder import StepOutcome
 from orbit_dagster.refresh.state import RefreshState
@@ -124,6 +125,13 @@ def save_timeseries_data(
     store: Store, run_id: str, state: RefreshState, outcome: StepOutcome, tools: TransformerTools
 ) -> RefreshState:
     replace_all = state.mode == "hard-refresh"
+    dates = [p.ts for p in state.points]
+    if replace_all:
+        revision = revisions.not_compared(run_id, "a hard refresh replaces the whole series")
+    else:
+        # Read before the upsert overwrites them: the values the new points land on.
+        stored, latest = store.stored_overlap(state.metric_id, min(dates), max(dates))
+        revision = revisions.compare(stored, latest, state.points, run_id)
     saved = store.save_points(
         state.metric_id,
         run_id,
@@ -131,8 +139,12 @@ def save_timeseries_data(
         replace=replace_all,
         transformer=state.new_transformer,
     )
-    outcome.detail = f"{saved} points upserted" + (", older points removed" if replace_all else "")
-    dates = [p.ts for p in state.points]
+    store.record_revision(state.metric_id, run_id, revision)
+    outcome.detail = (
+        f"{saved} points upserted"
+        + (", older points removed" if replace_all else "")
+        + f"; {revisions.describe(revision)}"
+    )
     return replace(state, points=[], points_saved=saved, saved_range=(min(dates), max(dates)))
 
 

@@ -156,6 +156,7 @@ class RefreshLog:
                     refresh_run_id=None,
                     last_fetched_at=now,
                     last_error=None,
+                    last_error_at=None,
                     updated_at=now,
                 )
             )
@@ -216,7 +217,7 @@ class RefreshLog:
                     conn.execute(
                         _metrics.update()
                         .where(_metrics.c.id == metric_id, _metrics.c.refresh_run_id.is_(None))
-                        .values(last_error=error)
+                        .values(last_error=error, last_error_at=utcnow())
                     )
                 changed.append(metric_id)
         return [m for m in changed if m is not None]
@@ -415,7 +416,13 @@ def _close_run(conn: sa.Connection, metric_id: str, run_id: str, error: str) -> 
     conn.execute(
         _metrics.update()
         .where(_metrics.c.id == metric_id, _metrics.c.refresh_run_id == run_id)
-        .values(refresh_status=None, refresh_run_id=None, last_error=error, updated_at=now)
+        .values(
+            refresh_status=None,
+            refresh_run_id=None,
+            last_error=error,
+            last_error_at=now,
+            updated_at=now,
+        )
     )
     _end_run(conn, metric_id, run_id, status=s.FAILED, error=error)
 

@@ -80,6 +80,9 @@ metrics = sa.Table(
     sa.Column("refresh_run_id", sa.String(64), nullable=True),
     sa.Column("last_fetched_at", sa.DateTime(), nullable=True),
     sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("last_error_at", sa.DateTime(), nullable=True),
+    # What the last save changed in the points the metric already had (`quality.revisions`).
+    sa.Column("last_revision", Json, nullable=True),
     *_timestamps(),
 )
 

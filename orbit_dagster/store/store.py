@@ -6,6 +6,7 @@ delete plus insert, a transformer with the points it produced) run in one transa
 only while the writing run still holds the metric's refresh lock.
 """
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -331,6 +332,42 @@ class Store:
                 .select_from(t.metric_data_points)
                 .where(c.metric_id == metric_id)
             ).scalar_one()
+
+    def stored_overlap(
+        self, metric_id: str, since: dt.datetime, until: dt.datetime
+    ) -> tuple[dict[tuple[dt.datetime, str], float], dict[str, dt.datetime]]:
+        """What a save over [since, until] would overwrite: the stored values in that range by
+        (timestamp, dimensions key), and each stored series' latest timestamp (a series' last
+        period may still be filling, so a new value there is no revision)."""
+        c = t.metric_data_points.c
+        with self.engine.connect() as conn:
+            values = {
+                (ts, key): value
+                for ts, key, value in conn.execute(
+                    sa.select(c.ts, c.dimensions_key, c.value).where(
+                        c.metric_id == metric_id, c.ts >= since, c.ts <= until
+                    )
+                )
+            }
+            # A comprehension, not dict(result): a result has keys(), so dict() would read it
+            # as a mapping of column names.
+            latest = {
+                key: ts
+                for key, ts in conn.execute(
+                    sa.select(c.dimensions_key, sa.func.max(c.ts))
+                    .where(c.metric_id == metric_id)
+                    .group_by(c.dimensions_key)
+                )
+            }
+        return values, latest
+
+    def record_revision(self, metric_id: str, run_id: str, revision: dict[str, Any]) -> None:
+        """What this run's save changed in the metric's earlier points, while it holds the lock."""
+        with self.engine.begin() as conn:
+            _check_lock(conn, metric_id, run_id)
+            conn.execute(
+                t.metrics.update().where(t.metrics.c.id == metric_id).values(last_revision=revision)
+            )
 
 
 def _change_reason(key: str, old: Any, new: Any) -> str:

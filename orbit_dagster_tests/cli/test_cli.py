@@ -1,6 +1,7 @@
 """The `orbit` command as a user runs it: a real subprocess on the embedded SQLite default."""
 
 import json
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -97,6 +98,10 @@ def test_failing_refresh_exits_non_zero_with_the_reason(run_orbit, tmp_path):
     assert "does not exist" in result.stderr and str(missing) in result.stderr
     shown = json.loads(run_orbit("metrics", "show", "bad", "--json").stdout)
     assert "does not exist" in shown["last_error"] and shown["refresh_status"] is None
+    # The status line says when it failed and why, in the same ISO-8601 UTC as every field.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", shown["last_error_at"])
+    status = run_orbit("metrics", "show", "bad").stdout.splitlines()[0]
+    assert status == f"status: failed at {shown['last_error_at']}: {shown['last_error']}"
 
 
 @pytest.mark.parametrize(

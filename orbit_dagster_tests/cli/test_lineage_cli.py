@@ -22,6 +22,9 @@ def test_lineage_shows_sources_tables_jobs_steps_and_triggers(run_orbit):
     assert nodes["asset:metric_points"]["table"] == "metric_data_points"
     assert ("asset:documents/veryfi", "feeds", "asset:documents/veryfi_documents") in edges
     assert ("job:refresh_metric_job", "materializes", "asset:metric_points") in edges
+    # The batch job logs its materializations at run time: shown as what it reports.
+    for asset in ("metric_points", "metric_chart"):
+        assert ("job:refresh_metrics_batch_job", "reports", f"asset:{asset}") in edges
     # The nine steps, in order, under the refresh's graph.
     prefix = "op:refresh_metric_job:metric_refresh."
     ops = [step.op_name for step in STEPS]

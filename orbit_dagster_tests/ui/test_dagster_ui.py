@@ -6,6 +6,7 @@ Each test saves a screenshot (see conftest.py for where)."""
 import dagster as dg
 from playwright.sync_api import Locator, Page, expect
 
+from orbit_dagster.defs.metrics.checks import just_saved
 from orbit_dagster.quality import CHECKS, CheckResult, run_checks
 from orbit_dagster_tests.ui.conftest import OrbitUI
 
@@ -37,9 +38,11 @@ def _lineage(definitions: dg.Definitions) -> tuple[set[str], set[str], set[tuple
 
 
 def _check_results(orbit_ui: OrbitUI, metric_id: str) -> dict[str, CheckResult]:
-    """The data-quality checks of a metric's stored points, by the plain functions."""
+    """The data-quality checks of a metric as its refresh ran them, by the plain functions."""
     points = [point.to_json() for point in orbit_ui.store.list_points(metric_id)]
-    return {result.name: result for result in run_checks(points)}
+    return {
+        result.name: result for result in run_checks(just_saved(orbit_ui.store, metric_id, points))
+    }
 
 
 def _metadata_row(page: Page, key: str) -> Locator:

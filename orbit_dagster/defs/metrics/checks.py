@@ -1,17 +1,21 @@
 """Data-quality checks of every metric partition of `metric_points`, shown per partition in
-the UI: no points and non-finite values (errors), gaps and jumps (warnings). The checks are
-the plain functions of `orbit_dagster.quality`; this module declares them to Dagster and
-turns their results into Dagster's check events.
+the UI: no points and non-finite values (errors); gaps, jumps, stored values the last save
+changed, and staleness (warnings). The checks are the plain functions of
+`orbit_dagster.quality`; this module declares them to Dagster and turns their results into
+Dagster's check events.
 
 A one-partition refresh (`refresh_metric_job`) runs `metric_points_checks` after the points
 are saved. A batch run has no per-partition step to run them in, so its op logs the same
 evaluations for each metric it refreshed (`check_evaluations`), each pointing at the
 materialization it checks: the UI shows a partition's check state only while its latest
-evaluation targets the partition's latest materialization, and clears it otherwise. The chart
-needs no blocking check: a refresh whose transformer yields no or non-finite points fails
-before saving.
+evaluation targets the partition's latest materialization, and clears it otherwise. A metric
+goes stale when nothing runs for it, so `pipeline_health` (every 15 minutes) reports `fresh`
+for the metrics whose freshness changed since their last evaluation (`freshness_evaluations`).
+The chart needs no blocking check: a refresh whose transformer yields no or non-finite points
+fails before saving.
 """
 
+import datetime as dt
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -25,9 +29,11 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
 )
 
+from orbit_dagster import settings
 from orbit_dagster.defs.metrics.partitions import metric_partitions
 from orbit_dagster.defs.resources import OrbitStore
-from orbit_dagster.quality import CHECKS, CheckResult, run_checks
+from orbit_dagster.quality import CHECKS, CheckResult, Subject, check_fresh, run_checks
+from orbit_dagster.store import Store
 
 POINTS = dg.AssetKey("metric_points")
 SEVERITY = {"error": dg.AssetCheckSeverity.ERROR, "warning": dg.AssetCheckSeverity.WARN}
@@ -64,24 +70,73 @@ def _partitioned_specs() -> list[dg.AssetCheckSpec]:
 def metric_points_checks(
     context: dg.AssetCheckExecutionContext, orbit_store: OrbitStore
 ) -> Iterator[dg.AssetCheckResult]:
-    points = orbit_store.get_store().list_points(context.partition_key)
-    for result in run_checks([point.to_json() for point in points]):
+    store = orbit_store.get_store()
+    points = [point.to_json() for point in store.list_points(context.partition_key)]
+    for result in run_checks(just_saved(store, context.partition_key, points)):
         yield dg.AssetCheckResult(**_outcome(result))
 
 
+def just_saved(store: Store, metric_id: str, points: list[dict[str, Any]]) -> Subject:
+    """The checks' subject in the run that has just saved the metric's points (as the store
+    returns them, in JSON form): its save is the refresh the freshness counts from."""
+    now = dt.datetime.now(dt.UTC)
+    return Subject(
+        points=points,
+        metric=store.get_metric(metric_id),
+        now=now,
+        default_cron=settings.refresh_cron(),
+        refreshed_at=now,
+    )
+
+
 def check_evaluations(
-    instance: dg.DagsterInstance, metric_id: str, points: list[dict[str, Any]]
+    instance: dg.DagsterInstance, store: Store, metric_id: str, points: list[dict[str, Any]]
 ) -> list[dg.AssetCheckEvaluation]:
-    """The same checks of one metric's points (as the store returns them, in JSON form), as
-    events an op logs for that partition once it has logged the partition's materialization.
-    """
+    """The same checks of one metric, as events an op logs for that partition once it has
+    logged the partition's materialization."""
     target = _latest_materialization(instance, metric_id)
     return [
         dg.AssetCheckEvaluation(
             **_outcome(result), partition=metric_id, target_materialization_data=target
         )
-        for result in run_checks(points)
+        for result in run_checks(just_saved(store, metric_id, points))
     ]
+
+
+def freshness_evaluations(
+    instance: dg.DagsterInstance, store: Store, now: dt.datetime
+) -> list[dg.AssetCheckEvaluation]:
+    """`fresh` for each metric whose freshness differs from what the UI shows for it: a metric
+    gone stale (or found fresh again, say after its schedule changed) since its last
+    evaluation. A metric with no evaluation yet gets one only when stale: its first refresh
+    records it otherwise. Unchanged metrics log nothing, so a tick costs events only for
+    what changed."""
+    metrics = {metric["id"]: metric for metric in store.list_metrics()}
+    if not metrics:
+        return []
+    key = dg.AssetCheckKey(POINTS, "fresh")
+    shown = {
+        info.partition_key: info.latest_execution_status.value
+        for info in instance.event_log_storage.get_asset_check_partition_info(
+            [key], partition_keys=list(metrics)
+        )
+        if info.is_current
+    }
+    evaluations = []
+    for metric_id, metric in metrics.items():
+        result = check_fresh(
+            Subject(points=[], metric=metric, now=now, default_cron=settings.refresh_cron())
+        )
+        was_failing = shown.get(metric_id) == "FAILED"
+        if result.passed == was_failing:
+            evaluations.append(
+                dg.AssetCheckEvaluation(
+                    **_outcome(result),
+                    partition=metric_id,
+                    target_materialization_data=_latest_materialization(instance, metric_id),
+                )
+            )
+    return evaluations
 
 
 def _latest_materialization(

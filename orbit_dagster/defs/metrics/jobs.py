@@ -11,6 +11,7 @@ metric's own `AssetMaterialization` (counted in the partition status of `metric_
 
 import dagster as dg
 
+from orbit_dagster.dagster_api.lineage import REPORTS
 from orbit_dagster.defs.metrics.assets import metric_refresh
 from orbit_dagster.defs.metrics.ops import refresh_metrics
 from orbit_dagster.refresh.jobs import BATCH_JOB, REFRESH_JOB
@@ -27,6 +28,8 @@ refresh_metric_job = dg.define_asset_job(
     name=BATCH_JOB,
     description="Refresh a batch of metrics in one run (used by the catalog sensor and the "
     "schedules). Run config: ops: {refresh_metrics: {config: {metric_ids: [...], mode: ...}}}.",
+    # Its op logs each metric's materializations itself (`orbit lineage` shows them).
+    metadata={REPORTS: dg.MetadataValue.json(["metric_points", "metric_chart"])},
 )
 def refresh_metrics_batch_job():
     refresh_metrics()

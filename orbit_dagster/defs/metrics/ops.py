@@ -261,7 +261,7 @@ def _log_materializations(
             metadata=chart_metadata(state, points, durations, picture=False),
         )
     )
-    for evaluation in check_evaluations(context.instance, metric_id, points):
+    for evaluation in check_evaluations(context.instance, store, metric_id, points):
         # log_event's annotation lists only materializations, observations and expectations;
         # Dagster records a check evaluation logged this way, partition included (tested).
         context.log_event(evaluation)  # pyright: ignore[reportArgumentType]

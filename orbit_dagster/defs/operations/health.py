@@ -9,9 +9,11 @@ import datetime as dt
 import dagster as dg
 
 from orbit_dagster.dagster_api import health_figures
+from orbit_dagster.defs.metrics.checks import freshness_evaluations
 from orbit_dagster.defs.resources import OrbitStore
 
 WINDOW = dt.timedelta(hours=24)
+SCHEDULE_INTERVAL = dt.timedelta(minutes=15)
 
 
 @dg.asset(
@@ -19,8 +21,13 @@ WINDOW = dt.timedelta(hours=24)
     kinds={"python"},
     description="Pipeline health over the last 24 h: per job success rate, runs per hour, "
     "p50/p95 duration; failed and interrupted runs, metrics with errors, stale metrics (as "
-    "`orbit stats`). "
+    "`orbit stats`). Reports each metric partition's `fresh` check where it changed. "
     "Also sweeps the step outputs failed runs kept for re-execution past their retention.",
+    # Dagster's freshness daemon (`freshness: enabled` in dagster.yaml) marks the health asset
+    # late when its schedule stops: then nothing reports metrics going stale either.
+    freshness_policy=dg.FreshnessPolicy.time_window(
+        fail_window=2 * SCHEDULE_INTERVAL, warn_window=SCHEDULE_INTERVAL + dt.timedelta(minutes=5)
+    ),
 )
 def pipeline_health(
     context: dg.AssetExecutionContext, orbit_store: OrbitStore
@@ -29,6 +36,9 @@ def pipeline_health(
     # The same schedule sweeps the step outputs that failed runs left for re-execution.
     swept = store.step_outputs.sweep()
     stats = health_figures(context.instance, store, WINDOW)
+    # Each metric partition's `fresh` check, where it changed since its last evaluation.
+    for evaluation in freshness_evaluations(context.instance, store, dt.datetime.now(dt.UTC)):
+        context.log_event(evaluation)  # pyright: ignore[reportArgumentType]
     metadata: dict[str, dg.RawMetadataValue] = {
         "runs": stats["runs"],
         "failed_runs": len(stats["failed_runs"]),
@@ -57,7 +67,7 @@ pipeline_health_job = dg.define_asset_job(
 pipeline_health_schedule = dg.ScheduleDefinition(
     name="pipeline_health_schedule",
     job=pipeline_health_job,
-    cron_schedule="*/15 * * * *",
+    cron_schedule=f"*/{SCHEDULE_INTERVAL.seconds // 60} * * * *",
     execution_timezone="UTC",
     description="pipeline_health every 15 minutes, so the UI plots its figures over time.",
     default_status=dg.DefaultScheduleStatus.RUNNING,
