@@ -52,10 +52,8 @@ def lineage(repository: dg.RepositoryDefinition) -> dict[str, list[dict[str, Any
             for key in sorted(job.asset_layer.executable_asset_keys)
         )
         reported = job.metadata.get(REPORTS)
-        edges.extend(
-            _edge(job_id, f"asset:{key}", "reports")
-            for key in (reported.value if isinstance(reported, dg.JsonMetadataValue) else [])
-        )
+        if isinstance(reported, dg.JsonMetadataValue) and isinstance(reported.value, list):
+            edges.extend(_edge(job_id, f"asset:{key}", "reports") for key in reported.value)
         _ops(job.graph, job_id, f"op:{job.name}:", nodes, edges)
     for instigator, kind in (
         *((schedule, "schedule") for schedule in repository.schedule_defs),

@@ -4,6 +4,8 @@ writes, and refused for specs that reach outside or ask for a huge canvas."""
 import datetime as dt
 import re
 import struct
+import subprocess
+import sys
 
 import pytest
 
@@ -132,3 +134,25 @@ def test_a_series_behind_the_others_is_not_summed_as_a_partial_total():
     disjoint = summarize(eu[:1] + us[1:])
     assert (disjoint.last_value, disjoint.change) == (None, None)
     assert "last_value" not in disjoint.as_metadata()
+
+
+WARM_UP_TWICE = """
+import threading
+from orbit_dagster.charts import render_png, warm_up
+warm_up()
+warm_up()
+threads = [t for t in threading.enumerate() if t.name == "vl-convert-warm-up"]
+print(len(threads))
+for thread in threads:
+    thread.join()
+print(render_png({"data": {"values": [{"x": 1}]}, "mark": "point"})[:4] == b"\\x89PNG")
+"""
+
+
+def test_warm_up_starts_one_renderer_thread_per_process_and_drawing_still_works():
+    # A fresh process: the warm-up is once per process (functools.cache).
+    result = subprocess.run(
+        [sys.executable, "-c", WARM_UP_TWICE], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "True"]

@@ -51,8 +51,11 @@ def test_definitions_load_without_deprecation_warnings(orbit_env):
     assert not any(graph.get(dg.AssetKey.from_user_string(s)).is_materializable for s in sources)
     check_keys = definitions.resolve_asset_graph().asset_check_keys
     assert {(key.asset_key.to_user_string(), key.name) for key in check_keys} == {
-        ("metric_points", name) for name in ("has_points", "finite_values", "no_gaps", "no_jumps")
-    }
+        ("metric_points", name)
+        for name in (
+            "has_points", "finite_values", "no_gaps", "no_jumps", "overlap_agrees", "fresh"
+        )
+    }  # fmt: skip
     refresh_job = definitions.resolve_job_def(REFRESH_JOB)
     assert isinstance(refresh_job.partitions_def, dg.DynamicPartitionsDefinition)
     assert refresh_job.partitions_def.name == "metric"

@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_openai import OpenAIResource
 from pydantic import Field
 
+from orbit_dagster.charts import warm_up
 from orbit_dagster.dagster_api import (
     ensure_metric_partitions,
     missing_partition_error,
@@ -111,6 +112,8 @@ def _describe(op_name: str) -> str:
 def fetch_api_data(
     context: dg.OpExecutionContext, config: RefreshConfig, orbit_store: OrbitStore
 ) -> RefreshState:
+    # This run's last step draws the chart: start the renderer now, beside the fetch.
+    warm_up()
     initial = RefreshState(metric_id=context.partition_key, mode=config.mode)
     try:
         return _run(context, orbit_store, initial)

@@ -7,13 +7,14 @@ the database, runs each migration in a transaction and handles SQLite's limited 
 
 from alembic import context
 
+from orbit_dagster.store.migrate import VERSION_TABLE
 from orbit_dagster.store.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
     target_metadata=metadata,
-    version_table="orbit_alembic_version",
+    version_table=VERSION_TABLE,
     render_as_batch=True,  # SQLite rebuilds tables for ALTERs; batch mode keeps rows.
     compare_type=True,
 )
