@@ -6,6 +6,7 @@ batch job and the benchmarks' bare baseline run `run_all_steps` for each metric 
 
 from collections.abc import Callable
 
+from orbit_dagster.liveness import working_on
 from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.refresh.plan import plan
 from orbit_dagster.refresh.recorder import StepRecorder
@@ -16,6 +17,8 @@ from orbit_dagster.store import Store
 
 # No model (built-in generator) and no pool (a fresh sandbox process per execution).
 DEFAULT_TOOLS = TransformerTools()
+# What a heartbeat names as the work of a process running a metric's steps in one go.
+ALL_STEPS = "all-steps"
 
 
 def run_step(
@@ -51,8 +54,11 @@ def run_all_steps(
         mode=mode,
         plan=plan(mode),
         is_run_active=is_run_active,
+        beats_per_step=False,
     )
     state = RefreshState(metric_id=metric_id, mode=mode)
-    for step in STEPS:
-        state = run_step(recorder, step, state, tools)
+    # One beat around the whole refresh, rewritten every 10 s while it runs.
+    with working_on(store, run_id, ALL_STEPS, metric_id):
+        for step in STEPS:
+            state = run_step(recorder, step, state, tools)
     return state

@@ -28,6 +28,17 @@ _runs = t.pipeline_runs
 
 
 @dataclass(frozen=True)
+class Claim:
+    """What claiming a metric for a run records: the run's job, mode and plan (every step in
+    run order to None, or why it is skipped), and how to tell whether a holder still lives."""
+
+    pipeline_name: str
+    mode: str
+    plan: Mapping[str, str | None]
+    is_run_active: RunIsActive
+
+
+@dataclass(frozen=True)
 class StepRecord:
     """One step-log row of the run progress is reported for, in plan order."""
 
@@ -75,48 +86,58 @@ class RefreshLog:
         Refused with MetricBusyError while another live run holds the metric. A lock held
         by a run that is no longer active is taken over, and that run's leftovers closed.
         """
+        claim = Claim(pipeline_name, mode, plan, is_run_active)
         with self.engine.begin() as conn:
-            holder = conn.execute(
-                sa.select(_metrics.c.refresh_run_id).where(_metrics.c.id == metric_id)
-            ).first()
-            if holder is None:
-                raise MetricNotFoundError(metric_id)
-            holder_run = holder[0]
-            if holder_run == run_id:
-                return
-            if holder_run is not None:
-                if is_run_active(holder_run):
-                    raise MetricBusyError(
-                        f"metric '{metric_id}' is being refreshed by run {holder_run}; run "
-                        f"{run_id} was refused so that two refreshes never interleave. "
-                        "Try again when that run has finished."
-                    )
-                # Closing the stale run releases its lock, so the claim below expects none.
-                _interrupt_run(conn, metric_id, holder_run)
-                holder_run = None
-            # Compare-and-set: of two runs claiming at once, exactly one sees rowcount 1.
-            claimed = conn.execute(
-                _metrics.update()
-                .where(_metrics.c.id == metric_id)
-                .where(_metrics.c.refresh_run_id.is_not_distinct_from(holder_run))
-                .values(refresh_run_id=run_id, refresh_status=None)
-            )
-            if claimed.rowcount != 1:
-                raise MetricBusyError(
-                    f"metric '{metric_id}' was claimed by another run at the same moment; "
-                    f"run {run_id} was refused"
-                )
-            self._write_plan(conn, metric_id, run_id, pipeline_name, mode, plan)
+            self._claim(conn, metric_id, run_id, claim)
 
-    def start_step(self, metric_id: str, run_id: str, step: str) -> None:
+    def start_step(
+        self, metric_id: str, run_id: str, step: str, claim: "Claim | None" = None
+    ) -> None:
+        """Mark `step` running and the metric's `refresh_status`; with `claim`, first claim
+        the metric as `begin` does, in the same transaction (one commit per step start)."""
         now = utcnow()
         with self.engine.begin() as conn:
+            if claim is not None:
+                self._claim(conn, metric_id, run_id, claim)
             _set_step(conn, metric_id, run_id, step, status=s.RUNNING, started_at=now)
             conn.execute(
                 _metrics.update()
                 .where(_metrics.c.id == metric_id, _metrics.c.refresh_run_id == run_id)
                 .values(refresh_status=step, updated_at=now)
             )
+
+    def _claim(self, conn: sa.Connection, metric_id: str, run_id: str, claim: "Claim") -> None:
+        holder = conn.execute(
+            sa.select(_metrics.c.refresh_run_id).where(_metrics.c.id == metric_id)
+        ).first()
+        if holder is None:
+            raise MetricNotFoundError(metric_id)
+        holder_run = holder[0]
+        if holder_run == run_id:
+            return
+        if holder_run is not None:
+            if claim.is_run_active(holder_run):
+                raise MetricBusyError(
+                    f"metric '{metric_id}' is being refreshed by run {holder_run}; run "
+                    f"{run_id} was refused so that two refreshes never interleave. "
+                    "Try again when that run has finished."
+                )
+            # Closing the stale run releases its lock, so the claim below expects none.
+            _interrupt_run(conn, metric_id, holder_run)
+            holder_run = None
+        # Compare-and-set: of two runs claiming at once, exactly one sees rowcount 1.
+        claimed = conn.execute(
+            _metrics.update()
+            .where(_metrics.c.id == metric_id)
+            .where(_metrics.c.refresh_run_id.is_not_distinct_from(holder_run))
+            .values(refresh_run_id=run_id, refresh_status=None)
+        )
+        if claimed.rowcount != 1:
+            raise MetricBusyError(
+                f"metric '{metric_id}' was claimed by another run at the same moment; "
+                f"run {run_id} was refused"
+            )
+        self._write_plan(conn, metric_id, run_id, claim.pipeline_name, claim.mode, claim.plan)
 
     def finish_step(
         self,
