@@ -7,6 +7,18 @@ from pathlib import Path
 
 import dagster as dg
 
+# Dagster itself passes the beta `owners` parameter when `Definitions` rebuilds each sensor to
+# attach the resources (`SensorDefinition.with_updated_jobs`), whether or not a sensor has
+# owners: a BetaWarning about nothing of ours, which every process loading this location printed
+# (`dagster job execute` four times). Silenced here, on import, where the `orbit` command and
+# Dagster's own tools all load the location, for that message from that Dagster module only.
+# pyproject.toml's pytest `filterwarnings` holds the same filter (pytest resets them per test).
+warnings.filterwarnings(
+    "ignore",
+    message=r"Parameter `owners` of initializer `SensorDefinition.__init__`",
+    module=r"dagster\._core\.definitions\.sensor_definition",
+)
+
 # Scale-out beyond one process: ORBIT_EXECUTOR=celery sends every step to dagster-celery
 # workers (deploy/celery/); the broker and result backend are read from the environment when a
 # run starts, so their URLs (which may carry a password) never show in the UI.

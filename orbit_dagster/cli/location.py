@@ -5,23 +5,13 @@ first needs Dagster: importing Dagster costs about 0.7 s, which `metrics list` n
 (No annotations naming Dagster types here, so that this module never imports dagster.)
 """
 
-import warnings
 from functools import cache
-
-# Dagster itself passes the beta `owners` parameter when `Definitions` rebuilds each sensor to
-# attach the resources (`SensorDefinition.with_updated_jobs`), whether or not a sensor has
-# owners: a BetaWarning about nothing of ours, silenced for that message from that Dagster
-# module only (by message, not category: naming `dagster.BetaWarning` would import dagster).
-# pyproject.toml's pytest `filterwarnings` holds the same filter for the tests.
-SENSOR_OWNERS_BETA = r"Parameter `owners` of initializer `SensorDefinition.__init__`"
-SENSOR_MODULE = r"dagster\._core\.definitions\.sensor_definition"
 
 
 @cache
 def definitions():
     from orbit_dagster.definitions import defs
 
-    warnings.filterwarnings("ignore", message=SENSOR_OWNERS_BETA, module=SENSOR_MODULE)
     return defs()
 
 
