@@ -50,6 +50,7 @@ class Walked:
     output: str  # stdout and stderr interleaved, as a terminal shows them
     status: int | None  # its exit status; None when the session ended before it finished
     timed_out: bool = False
+    seconds: float | None = None  # how long it ran, when it finished
 
     def problems(self, allowed_warnings: re.Pattern[str] | None = None) -> list[str]:
         found = []
@@ -69,16 +70,17 @@ class Walked:
 
 
 def script(blocks: Sequence[Block]) -> str:
-    """One bash script: each block after its marker, its status echoed after it.
+    """One bash script: each block after its marker, its status echoed after it (with bash's
+    clock, so each block's duration is known).
 
     `set -e` does not stop at a failing command that is not the last of an `a && b` list, so
     each block's final status is checked explicitly as well.
     """
     parts = []
     for index, block in enumerate(blocks):
-        parts.append(f"echo '{MARKER} {index} start'\n{block.code.rstrip()}\n")
+        parts.append(f'echo "{MARKER} {index} start $EPOCHREALTIME"\n{block.code.rstrip()}\n')
         parts.append(
-            f'_status=$?; echo "{MARKER} {index} status $_status"; '
+            f'_status=$?; echo "{MARKER} {index} status $_status $EPOCHREALTIME"; '
             '[ "$_status" -eq 0 ] || exit "$_status"\n'
         )
     return "".join(parts)
@@ -127,18 +129,21 @@ def walk(
 def _verdicts(blocks: Sequence[Block], text: str, exit_status: int | None) -> list[Walked]:
     """Split the session's output at the markers into one `Walked` per started block."""
     # Not anchored at a line start: a block whose output has no final newline runs into it.
-    pieces = re.split(rf"{MARKER} (\d+) (start|status -?\d+)\n", text)
+    pieces = re.split(rf"{MARKER} (\d+) (start|status -?\d+) ([\d.]+)\n", text)
     walked: list[Walked] = []
     outputs: dict[int, str] = {}
-    statuses: dict[int, int] = {}
-    for index, what, after in zip(pieces[1::3], pieces[2::3], pieces[3::3], strict=True):
+    started: dict[int, float] = {}
+    ended: dict[int, tuple[int, float]] = {}
+    marks = zip(pieces[1::4], pieces[2::4], pieces[3::4], pieces[4::4], strict=True)
+    for index, what, clock, after in marks:
         if what == "start":
-            outputs[int(index)] = after
+            outputs[int(index)], started[int(index)] = after, float(clock)
         else:
-            statuses[int(index)] = int(what.split()[1])
+            ended[int(index)] = (int(what.split()[1]), float(clock))
     for index, output in sorted(outputs.items()):
-        if index in statuses:
-            walked.append(Walked(blocks[index], output, statuses[index]))
+        if index in ended:
+            status, clock = ended[index]
+            walked.append(Walked(blocks[index], output, status, seconds=clock - started[index]))
         else:  # the block the session stopped in: set -e's exit, or the time limit
             walked.append(Walked(blocks[index], output, exit_status, timed_out=exit_status is None))
     return walked

@@ -19,8 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from orbit_dagster_tests.documents.fixtures import document_servers, s3_server, sample_file
 from orbit_dagster_tests.readme_walk import Block, sh_blocks, walk
 from orbit_dagster_tests.sources.fake_apis import FakeApis, fake_apis
+
+__all__ = ["document_servers", "s3_server"]  # fixtures the walk-through uses
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -30,8 +33,7 @@ SKIPPED = {
     ".venv/bin/python -m pytest": "the whole suite, this test included (Postgres, Redis, RabbitMQ)",
     "make dev": "starts the UI and the daemon, which run until stopped",
     "python -m bench.partition_sync": "benchmarks: minutes of both cores; `[--flag]` is optional",
-    "orbit documents submit": "real AWS S3 and Veryfi accounts and the reader's own files",
-    "cat > data/document.yaml": "real S3 and Veryfi, and a path the reader fills in",
+    "orbit documents submit": "a synopsis (`[--json]`, ID_OR_SHA256) as much as commands",
     "export ORBIT_DATABASE_URL=postgresql://orbit@": "production: an `orbit` Postgres role and "
     "databases, and `dagster dev` runs until stopped",
     "export ORBIT_EXECUTOR=celery": "production: a Redis broker, and the worker runs until stopped",
@@ -48,6 +50,8 @@ REWRITES = [
     ("--template gsheets-values", "--template gsheets-values --config api_url={api}"),
     # The fake JSON API's route that pages with a `links.next` URL, as the example's config says.
     ("https://api.example.com/v1/orders", "{api}/api/cursor"),
+    # The reader's own document; S3 and Veryfi are local (moto, veryfi_server), set in the env.
+    ("/absolute/path/to/receipt.pdf", "{receipt}"),
 ]
 
 # Commands run right after a block (named as in SKIPPED), as part of it.
@@ -79,8 +83,9 @@ def matching(blocks: list[Block], piece: str) -> list[Block]:
     return [block for block in blocks if piece in block.name]
 
 
-def runnable(blocks: list[Block], api: str) -> list[Block]:
-    """The blocks to run, rewritten; fails on a SKIPPED, REWRITES or THEN entry gone stale."""
+def runnable(blocks: list[Block], **places: str) -> list[Block]:
+    """The blocks to run, rewritten with `places` (`api`, `receipt`); fails on a SKIPPED,
+    REWRITES or THEN entry gone stale."""
     for piece in [*SKIPPED, *THEN]:
         assert len(matching(blocks, piece)) == 1, f"{piece!r} names no single README block"
     for old, _ in REWRITES:
@@ -93,7 +98,7 @@ def runnable(blocks: list[Block], api: str) -> list[Block]:
             continue
         code = block.code
         for old, new in REWRITES:
-            code = code.replace(old, new.format(api=api))
+            code = code.replace(old, new.format(**places))
         chosen.append(Block(block.line, code + then.get(block, "")))
     return chosen
 
@@ -126,9 +131,10 @@ def files_outside_data(root: Path) -> dict[str, str]:
     return found
 
 
-def new_user_env(checkout: Path, home: Path) -> dict[str, str]:
+def new_user_env(checkout: Path, home: Path, exported: dict[str, str]) -> dict[str, str]:
     """A shell as a new user has it: no Orbit or Dagster variables (so the embedded SQLite
-    store and instance under `data/` are used), HOME of its own, the venv not on PATH."""
+    store and instance under `data/` are used), HOME of its own, the venv not on PATH; and
+    the variables README asks the reader to export (`exported`)."""
     venv_bin = (Path(sys.prefix) / "bin").resolve()
     path = [p for p in os.environ["PATH"].split(os.pathsep) if p and Path(p).resolve() != venv_bin]
     env = {
@@ -138,6 +144,7 @@ def new_user_env(checkout: Path, home: Path) -> dict[str, str]:
         # The venv's editable install imports the checkout these tests run from; the copy's
         # own package comes first, as it would after installing the copy.
         "PYTHONPATH": str(checkout),
+        **exported,
     }
     if "TMPDIR" in os.environ:
         env["TMPDIR"] = os.environ["TMPDIR"]
@@ -154,21 +161,27 @@ def readme_services(apis: FakeApis) -> None:
 
 def test_every_skip_rewrite_and_addition_names_a_readme_block():
     blocks = sh_blocks(README.read_text())
-    chosen = runnable(blocks, api="http://127.0.0.1:1")
+    chosen = runnable(blocks, api="http://127.0.0.1:1", receipt="/tmp/receipt.pdf")
     assert len(chosen) == len(blocks) - len(SKIPPED)
     assert not any("example.com" in block.code for block in chosen)
 
 
-def test_the_readme_walk_through_runs_in_a_fresh_checkout(tmp_path):
+def test_the_readme_walk_through_runs_in_a_fresh_checkout(tmp_path, document_servers):
     checkout, home = tmp_path / "orbit", tmp_path / "home"
     home.mkdir()
     copy_checkout(checkout)
     before = files_outside_data(checkout)
+    receipt = sample_file(tmp_path)  # the reader's own document, outside the checkout
+    # "After exporting the variables above": S3 and Veryfi, as `document_servers` set them.
+    exported = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "VERYFI_"))}
+    env = new_user_env(checkout, home, exported)
     with fake_apis() as apis:
         readme_services(apis)
-        blocks = runnable(sh_blocks(README.read_text()), api=apis.base_url)
-        walked = walk(blocks, checkout, new_user_env(checkout, home), TIMEOUT_SECONDS, tmp_path)
+        blocks = runnable(sh_blocks(README.read_text()), api=apis.base_url, receipt=str(receipt))
+        walked = walk(blocks, checkout, env, TIMEOUT_SECONDS, tmp_path)
 
+    for w in walked:  # shown with -s, and beside a failure: where the walk spends its time
+        print(f"{w.seconds or 0:6.1f} s  README line {w.block.line}: {w.block.name}")
     failures = [
         f"README block at line {w.block.line} `{w.block.name}`: {'; '.join(problems)}\n"
         + "\n".join(w.output.splitlines()[-SHOWN_LINES:])
@@ -188,6 +201,8 @@ def test_the_readme_walk_through_runs_in_a_fresh_checkout(tmp_path):
     } <= paths, paths
     github = [r for r in apis.requests if r.path.startswith("/repos/")]
     assert all(r.headers.get("Authorization") == f"Bearer {GITHUB_TOKEN}" for r in github)
+    # The document job uploaded the receipt and had Veryfi read it.
+    assert document_servers.puts() == 1 and document_servers.veryfi.posts() == 1
     # Whatever the walk-through wrote is under data/: no file appeared, changed or went away.
     after = files_outside_data(checkout)
     changed = sorted(set(before.items()) ^ set(after.items()))
