@@ -32,7 +32,7 @@ class Block:
     @property
     def name(self) -> str:
         """Its first line: how the test names a block, in skip lists and in failures."""
-        return self.code.strip().splitlines()[0].strip()
+        return (self.code.strip().splitlines() or [""])[0].strip()
 
 
 def sh_blocks(markdown: str) -> list[Block]:

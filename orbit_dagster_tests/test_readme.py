@@ -39,7 +39,8 @@ SKIPPED = {
     "export ORBIT_EXECUTOR=celery": "production: a Redis broker, and the worker runs until stopped",
 }
 
-# What the copy runs instead of what README says; `{api}` is the fake APIs' base URL.
+# What the copy runs instead of what README says; `{api}` is the fake APIs' base URL,
+# `{receipt}` a document the test writes outside the checkout.
 REWRITES = [
     # The copy's `.venv` is the project's venv (a symlink): nothing to create or install.
     ('python3 -m venv .venv && .venv/bin/pip install -q -e ".[dev]" && ', ""),
@@ -73,7 +74,8 @@ ALLOWED_WARNINGS = re.compile(
     r"SupersessionWarning: Function `(job_execute|asset_materialize)_command` is superseded"
 )
 
-# One walk takes about a minute here; this only stops a block that never ends.
+# A walk costs about 75 s of CPU (a minute or two of wall time on 2 shared cores); this only
+# stops a block that never ends.
 TIMEOUT_SECONDS = 900
 # A failing block's output shown, from its end (Dagster's debug log of one run is ~100 lines).
 SHOWN_LINES = 40
