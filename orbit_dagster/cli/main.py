@@ -10,6 +10,8 @@ imports Dagster only when called: `metrics list` and `metrics show` need not pay
 
 import datetime as dt
 import json
+import shlex
+from pathlib import Path
 from typing import Any
 
 import click
@@ -41,15 +43,25 @@ from orbit_dagster.store import MetricNotFoundError
 from orbit_dagster.transformers.builtin.hints import HINT_KEYS, check_hints
 
 DEMO_POINTS_SHOWN = 5
-# What a new user does after the demo: look at it in the UI, add a metric, see its points.
-DEMO_NEXT = (
-    ("make dev", "the Dagster UI at http://127.0.0.1:3000 (runs, assets, charts)"),
-    (
-        "orbit metrics add --id mine --name Mine --template file --config path=my.json",
-        "add your own metric",
-    ),
-    ("orbit refresh mine && orbit metrics show mine --points", "see its points"),
-)
+
+
+def demo_next() -> list[tuple[str, str]]:
+    """What a new user does after the demo: look at it in the UI, add a metric of their own
+    (a small CSV written under the data folder, where the file template reads), see its
+    points. Every command works as printed, from the folder the demo ran in."""
+    mine = settings.data_dir() / "mine.csv"
+    shown = shlex.quote(
+        str(mine.relative_to(Path.cwd()) if mine.is_relative_to(Path.cwd()) else mine)
+    )
+    return [
+        ("make dev", "the Dagster UI at http://127.0.0.1:3000 (runs, assets, charts)"),
+        (
+            f"printf 'date,value\\n2026-11-01,3\\n2026-11-02,5\\n' > {shown} && "
+            f"orbit metrics add --id mine --name Mine --template file --config path={shown}",
+            "add your own metric",
+        ),
+        ("orbit refresh mine && orbit metrics show mine --points", "see its points"),
+    ]
 
 
 def _check_schedule(schedule: str | None) -> None:
@@ -363,7 +375,7 @@ def demo() -> None:
         fail(f"demo refresh failed for {', '.join(failed)}", code=ExitCode.FAILED)
     click.echo("")
     click.echo("next:")
-    for command, why in DEMO_NEXT:
+    for command, why in demo_next():
         click.echo(f"  {why}:\n    {command}")
 
 

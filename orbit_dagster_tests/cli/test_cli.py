@@ -1,7 +1,10 @@
 """The `orbit` command as a user runs it: a real subprocess on the embedded SQLite default."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -23,14 +26,29 @@ def test_demo_refreshes_every_sample_and_prints_points(run_orbit, tmp_path):
             for line in result.stdout.splitlines()
         )
     # It ends with what to do next: the UI, a metric of one's own, its points.
+    mine = tmp_path / "data" / "mine.csv"
     assert result.stdout.endswith(
         "next:\n"
         "  the Dagster UI at http://127.0.0.1:3000 (runs, assets, charts):\n"
         "    make dev\n"
         "  add your own metric:\n"
-        "    orbit metrics add --id mine --name Mine --template file --config path=my.json\n"
+        f"    printf 'date,value\\n2026-11-01,3\\n2026-11-02,5\\n' > {mine} && "
+        f"orbit metrics add --id mine --name Mine --template file --config path={mine}\n"
         "  see its points:\n"
         "    orbit refresh mine && orbit metrics show mine --points\n"
+    )
+    # The two commands work as printed, in a shell where `orbit` is the project's command.
+    commands = result.stdout.splitlines()[-3] + " && " + result.stdout.splitlines()[-1]
+    env = {**os.environ, "ORBIT_DATA_DIR": str(tmp_path / "data")}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    env.pop("ORBIT_DATABASE_URL", None)
+    env.pop("DAGSTER_HOME", None)
+    typed = subprocess.run(
+        ["bash", "-c", commands], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert typed.returncode == 0, typed.stderr
+    assert (
+        "mine: soft-refresh succeeded" in typed.stdout and "2026-11-02T00:00:00Z  5" in typed.stdout
     )
     # The embedded default is durable: SQLite files under the data folder.
     assert (tmp_path / "data" / "orbit.sqlite3").exists()
