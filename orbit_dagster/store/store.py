@@ -287,7 +287,7 @@ class Store:
         # the last point winning is what one upsert per point used to do.
         latest: dict[PointIdentity, Point] = {}
         # A metric has few series and many points: each series' key is serialised once (JSON
-        # encoding every point's dimensions cost a fifth of a 100,000-point save).
+        # encoding every point's dimensions took about a fifth of a 100,000-point save).
         keys: dict[tuple[tuple[str, str], ...], str] = {}
         for point in points:
             series = tuple(point.dimensions.items()) if point.dimensions else ()
