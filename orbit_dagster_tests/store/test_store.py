@@ -38,11 +38,15 @@ def claim(store, metric_id: str, run_id: str = RUN, active=lambda _run: True) ->
     )
 
 
-@pytest.fixture
-def metric(store):
+def add_claimed_metric(store) -> str:
     store.add_metric("m1", name="Metric one", template="file", config={"path": "x.json"})
     claim(store, "m1")
     return "m1"
+
+
+@pytest.fixture
+def metric(store):
+    return add_claimed_metric(store)
 
 
 def test_add_get_list_and_duplicate(store):
@@ -101,7 +105,7 @@ def test_failed_replace_keeps_old_points_and_transformer(store, metric):
     old = [Point(day(i), float(i)) for i in range(4)]
     store.save_points(metric, RUN, old, replace=False, transformer=CODE)
     # A NOT NULL violation after the delete (a point no transformer output could make).
-    broken = [Point(day(7), 1.0), Point(None, 2.0)]  # pyright: ignore[reportArgumentType]
+    broken = [Point(day(7), 1.0), Point(day(8), None)]  # pyright: ignore[reportArgumentType]
     new_code = Transformer(code="changed", generator="test", template="file")
     with pytest.raises(IntegrityError):
         store.save_points(metric, RUN, broken, replace=True, transformer=new_code)
