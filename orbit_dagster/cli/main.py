@@ -29,7 +29,14 @@ from orbit_dagster.cli.errors import (
     refresh_failure,
 )
 from orbit_dagster.cli.lineage import lineage
-from orbit_dagster.cli.output import echo_json, echo_table, fail, parse_config, status_word
+from orbit_dagster.cli.output import (
+    echo_json,
+    echo_table,
+    fail,
+    parse_config,
+    status_and_when,
+    status_word,
+)
 from orbit_dagster.cli.runs import check_interrupted, dagster_home, recover, resume, runs
 from orbit_dagster.cli.stats import stats
 from orbit_dagster.cli.transformers import transformer
@@ -232,10 +239,9 @@ def metrics_show(metric_id: str, points: bool, as_json: bool) -> None:
         return
     # The status word `metrics list` and `progress` use, then every field as text: absent
     # values as "-", objects as compact JSON, never Python reprs.
-    status = status_word(metric, location.run_is_active(store))
-    if status == "failed":
-        status += f" at {metric['last_error_at'] or 'an unrecorded time'}: {metric['last_error']}"
-    click.echo(f"status: {status}")
+    status = status_and_when(metric, location.run_is_active(store))
+    error = f": {metric['last_error']}" if status.startswith("failed") else ""
+    click.echo(f"status: {status}{error}")
     for key, value in metric.items():
         if key != "points":
             click.echo(f"{key}: {output.plain(value)}")
@@ -305,7 +311,7 @@ def progress(metric_id: str, organization: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(progress_answer(record))
         return
-    state = status_word(store.get_metric(metric_id), is_active)
+    state = status_and_when(store.get_metric(metric_id), is_active)
     if record.processing:
         state += f": {record.current_step}"
     run = f" (run {record.run_id})" if record.run_id else ""

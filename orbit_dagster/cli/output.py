@@ -100,3 +100,11 @@ def status_word(metric: dict[str, Any], is_run_active: Callable[[str], bool]) ->
     if metric.get("last_error"):
         return "failed"
     return "ok" if metric.get("last_fetched_at") else "never run"
+
+
+def status_and_when(metric: dict[str, Any], is_run_active: Callable[[str], bool]) -> str:
+    """The status word, and for `failed` when it failed (`metrics show`, `progress`)."""
+    word = status_word(metric, is_run_active)
+    if word != "failed":
+        return word
+    return f"failed at {metric.get('last_error_at') or 'an unrecorded time'}"

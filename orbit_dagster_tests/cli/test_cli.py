@@ -389,7 +389,11 @@ def test_list_and_progress_say_the_same_status_word(run_orbit, tmp_path):
     assert [line[column:].split("  ")[0].strip() for line in listed[1:]] == ["failed", "ok"]
     assert run_orbit("progress", "good").stdout.startswith("good: ok (run ")
     failed = run_orbit("progress", "a-long-metric-id-that-is-wider").stdout
-    assert failed.startswith("a-long-metric-id-that-is-wider: failed (run ")
+    # The same word, and when: `metrics show` prints the same time.
+    when = json.loads(
+        run_orbit("metrics", "show", "a-long-metric-id-that-is-wider", "--json").stdout
+    )["last_error_at"]
+    assert failed.startswith(f"a-long-metric-id-that-is-wider: failed at {when} (run ")
 
 
 def test_a_lock_left_by_a_dead_run_reads_interrupted_not_refreshing(run_orbit, tmp_path):
