@@ -20,7 +20,6 @@ import io
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,8 +30,8 @@ import sqlalchemy as sa
 from orbit_dagster.refresh.plan import plan
 from orbit_dagster.store import Point, Store
 from orbit_dagster.store import schema as t
+from orbit_dagster_tests.scratch_database import scratch_database, url_text
 
-SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 RUN = "bench-run"
 REGIONS = ["eu", "us", "asia", "africa"]
 
@@ -56,16 +55,8 @@ def fresh_database(url: str | None) -> Iterator[str]:
     if url is not None:
         yield url
         return
-    server = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT")
-    name = f"orbit_bench_{uuid.uuid4().hex[:12]}"
-    with server.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(SERVER).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.dispose()
+    with scratch_database("orbit_bench") as scratch:
+        yield url_text(scratch)
 
 
 def add_claimed(store: Store, metric_id: str) -> None:

@@ -8,47 +8,37 @@ import os
 import subprocess
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import dagster as dg
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from orbit_dagster.store import Store
 from orbit_dagster.store import schema as t
+from orbit_dagster_tests.scratch_database import POSTGRES_SERVER, scratch_database, url_text
 
 # The `file` template reads only under allowed folders; tests write their files to tmp_path.
 # Set here, so that `orbit` subprocesses and the daemon started by tests inherit it.
 os.environ.setdefault("ORBIT_FILE_ROOTS", tempfile.gettempdir())
 
-POSTGRES_SERVER = os.environ.get(
-    "ORBIT_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-)
-
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh Postgres database for this test session, dropped afterwards."""
-    server = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
-    name = f"orbit_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with server.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except OperationalError as error:
-        pytest.fail(
-            f"Postgres is required at {POSTGRES_SERVER} and is not reachable ({error.orig}). "
-            "Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-        )
-    url = sa.make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
-    yield url
-    from orbit_dagster.store.engine import _engine
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(scratch_database("orbit_test"))
+        except OperationalError as error:
+            pytest.fail(
+                f"Postgres is required at {POSTGRES_SERVER} and is not reachable ({error.orig}). "
+                "Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+            )
+        yield url_text(url)
+        from orbit_dagster.store.engine import _engine
 
-    _engine.cache_clear()  # close pooled connections before dropping the database
-    with server.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    server.dispose()
+        _engine.cache_clear()  # close pooled connections before dropping the database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -126,18 +116,11 @@ def run_orbit(tmp_path):
 @pytest.fixture
 def dagster_on_postgres(tmp_path) -> Iterator[str]:
     """A DAGSTER_HOME whose runs, events and schedules live in a fresh Postgres database."""
-    server = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
-    name = f"orbit_dagster_{uuid.uuid4().hex[:12]}"
-    with server.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.make_url(POSTGRES_SERVER).set(drivername="postgresql", database=name)
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(
-        "telemetry:\n  enabled: false\nstorage:\n  postgres:\n    postgres_url: "
-        f"{url.render_as_string(hide_password=False)}\n"
-    )
-    yield str(home)
-    with server.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    server.dispose()
+    with scratch_database("orbit_dagster") as url:
+        home = tmp_path / "dagster_home"
+        home.mkdir()
+        (home / "dagster.yaml").write_text(
+            "telemetry:\n  enabled: false\nstorage:\n  postgres:\n    postgres_url: "
+            f"{url_text(url, driver='postgresql')}\n"
+        )
+        yield str(home)

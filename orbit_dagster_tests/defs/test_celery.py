@@ -19,7 +19,6 @@ import dagster as dg
 import kombu.exceptions
 import pytest
 import redis
-import sqlalchemy as sa
 import yaml
 from kombu.connection import Connection
 
@@ -29,7 +28,8 @@ from orbit_dagster.definitions import CELERY_CONFIG
 from orbit_dagster.refresh.jobs import BATCH_JOB, batch_run_config
 from orbit_dagster.sources import sample_path
 from orbit_dagster.store import Store
-from orbit_dagster_tests.conftest import POSTGRES_SERVER, empty_store
+from orbit_dagster_tests.conftest import empty_store
+from orbit_dagster_tests.scratch_database import scratch_database, url_text
 from orbit_dagster_tests.servers import json_server
 
 ROOT = settings.PROJECT_ROOT
@@ -45,18 +45,10 @@ RUN_SECONDS = 240
 
 
 @pytest.fixture
-def dagster_postgres(postgres_url) -> Iterator[str]:
+def dagster_postgres() -> Iterator[str]:
     """A fresh Postgres database for Dagster's own storage, dropped afterwards."""
-    name = f"{sa.make_url(postgres_url).database}_celery_{uuid.uuid4().hex[:6]}"
-    server = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.dispose()
+    with scratch_database("orbit_celery") as url:
+        yield url_text(url)
 
 
 def empty_broker(broker: str) -> None:

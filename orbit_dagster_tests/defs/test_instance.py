@@ -3,14 +3,13 @@
 import shutil
 
 import dagster as dg
-import sqlalchemy as sa
 import yaml
 
 from orbit_dagster import settings
 from orbit_dagster.dagster_api import run_refresh
 from orbit_dagster.sources import sample_path
 from orbit_dagster.store import Store
-from orbit_dagster_tests.conftest import POSTGRES_SERVER
+from orbit_dagster_tests.scratch_database import scratch_database, url_text
 
 ROOT = settings.PROJECT_ROOT
 
@@ -31,21 +30,12 @@ def test_postgres_instance_config_is_the_default_plus_storage():
 
 
 def test_refresh_on_a_postgres_dagster_instance(postgres_url, tmp_path, monkeypatch):
-    dagster_db = f"{sa.make_url(postgres_url).database}_dagster"
-    server = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{dagster_db}"')
-    try:
+    with scratch_database("orbit_dagster") as dagster_db:
         home = tmp_path / "dagster_home"
         home.mkdir()
         shutil.copy(ROOT / "deploy/postgres/dagster.yaml", home / "dagster.yaml")
-        monkeypatch.setenv(
-            "DAGSTER_POSTGRES_URL",
-            # The form the README gives: plain postgresql:// (psycopg2 under SQLAlchemy 2.0).
-            sa.make_url(postgres_url)
-            .set(drivername="postgresql", database=dagster_db)
-            .render_as_string(hide_password=False),
-        )
+        # The form the README gives: plain postgresql:// (psycopg2 under SQLAlchemy 2.0).
+        monkeypatch.setenv("DAGSTER_POSTGRES_URL", url_text(dagster_db, driver="postgresql"))
         monkeypatch.setenv("ORBIT_DATABASE_URL", postgres_url)
         store = Store(postgres_url)
         store.add_metric(
@@ -67,7 +57,3 @@ def test_refresh_on_a_postgres_dagster_instance(postgres_url, tmp_path, monkeypa
                 "pg-series"
             }
         assert store.count_points("pg-series") == 30
-    finally:
-        with server.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{dagster_db}" WITH (FORCE)')
-        server.dispose()
