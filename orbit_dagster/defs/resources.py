@@ -52,7 +52,10 @@ def metric_resources() -> dict[str, Any]:
     api_key = optional_env("OPENAI_API_KEY")
     return {
         "refresh_settings": RefreshSettings(
-            batch_size=env_int("ORBIT_BATCH_SIZE", DEFAULT_BATCH_SIZE),
+            # The value itself, not an EnvVar: Dagster checks an `EnvVar.int` against the field's
+            # `gt=0` as 0 at load, so any ORBIT_BATCH_SIZE failed the code location. A batch
+            # size is no secret; a bad one still fails the load, with pydantic's message.
+            batch_size=int(os.environ.get("ORBIT_BATCH_SIZE") or DEFAULT_BATCH_SIZE),
             # A webhook URL often embeds a token: EnvVar keeps its value out of the UI.
             alert_webhook_url=optional_env("ORBIT_ALERT_WEBHOOK_URL"),
             ui_url=os.environ.get("ORBIT_UI_URL") or DEFAULT_UI_URL,

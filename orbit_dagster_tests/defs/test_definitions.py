@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 import orbit_dagster
 from orbit_dagster.documents.jobs import DOCUMENT_JOB
@@ -150,3 +151,16 @@ def test_each_refresh_step_shows_its_display_name_in_the_ui(orbit_env):
     descriptions = {node.name: node.definition.description for node in graph.nodes}
     for step in STEPS:
         assert (descriptions[step.op_name] or "").startswith(f"{step.display_name} ({step.name}): ")
+
+
+def test_the_batch_size_is_read_from_orbit_batch_size(orbit_env, monkeypatch):
+    from orbit_dagster.definitions import defs
+
+    monkeypatch.setenv("ORBIT_BATCH_SIZE", "7")
+    resources = defs().resources
+    assert resources is not None and resources["refresh_settings"].batch_size == 7
+    monkeypatch.setenv("ORBIT_BATCH_SIZE", "0")
+    with pytest.raises(Exception) as refused:
+        defs()
+    # Dagster wraps the loading error; pydantic's own names the rule the value broke.
+    assert "greater than 0" in str(refused.value.__cause__)

@@ -1,0 +1,62 @@
+"""Where a benchmark's Dagster instance keeps its runs, events and schedules.
+
+SQLite files under DAGSTER_HOME (Dagster's default), or a fresh Postgres database made for one
+benchmark on a server the caller names (`--dagster-postgres URL`) and dropped afterwards, so
+that runs of a benchmark never see each other's history. The project's `dagster.yaml` is the
+instance's configuration either way (queued run coordinator, its concurrency limits, run
+monitoring and retries), with dagster-postgres' `storage: postgres:` block added for Postgres,
+as `deploy/postgres/dagster.yaml` does.
+"""
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+
+from orbit_dagster import settings
+
+
+@contextmanager
+def fresh_postgres_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server of `server_url`, dropped on exit; yields its URL."""
+    server = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"orbit_bench_{uuid.uuid4().hex[:12]}"
+    with server.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        # dagster-postgres takes a plain `postgresql://` URL (it picks psycopg2 itself).
+        url = sa.make_url(server_url).set(drivername="postgresql", database=name)
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with server.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        server.dispose()
+
+
+def postgres_storage(url: str) -> dict[str, Any]:
+    """dagster-postgres' storage block for `dagster.yaml` (runs, events and schedules)."""
+    return {"storage": {"postgres": {"postgres_url": url}}}
+
+
+@contextmanager
+def dagster_home(folder: Path, postgres_server: str | None) -> Iterator[Path]:
+    """`folder` made a DAGSTER_HOME with the project's `dagster.yaml`, on SQLite or on a fresh
+    Postgres database of `postgres_server`; yields the folder."""
+    folder.mkdir()
+    shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", folder / "dagster.yaml")
+    if postgres_server is None:
+        yield folder
+        return
+    with fresh_postgres_database(postgres_server) as url:
+        with open(folder / "dagster.yaml", "a") as config:
+            config.write("\n" + yaml.safe_dump(postgres_storage(url)))
+        yield folder
+
+
+def storage_name(postgres_server: str | None) -> str:
+    return "postgres" if postgres_server else "sqlite"
