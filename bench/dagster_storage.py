@@ -9,7 +9,6 @@ as `deploy/postgres/dagster.yaml` does.
 """
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,28 +18,13 @@ import sqlalchemy as sa
 import yaml
 
 from orbit_dagster import settings
+from orbit_dagster_tests.scratch_database import scratch_database, url_text
 
 
-@contextmanager
-def fresh_postgres_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server of `server_url`, dropped on exit; yields its URL."""
-    server = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    name = f"orbit_bench_{uuid.uuid4().hex[:12]}"
-    with server.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        # dagster-postgres takes a plain `postgresql://` URL (it picks psycopg2 itself).
-        url = sa.make_url(server_url).set(drivername="postgresql", database=name)
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.dispose()
-
-
-def postgres_storage(url: str) -> dict[str, Any]:
+def postgres_storage(url: sa.URL) -> dict[str, Any]:
     """dagster-postgres' storage block for `dagster.yaml` (runs, events and schedules)."""
-    return {"storage": {"postgres": {"postgres_url": url}}}
+    # dagster-postgres takes a plain `postgresql://` URL (it picks psycopg2 itself).
+    return {"storage": {"postgres": {"postgres_url": url_text(url, driver="postgresql")}}}
 
 
 @contextmanager
@@ -52,7 +36,7 @@ def dagster_home(folder: Path, postgres_server: str | None) -> Iterator[Path]:
     if postgres_server is None:
         yield folder
         return
-    with fresh_postgres_database(postgres_server) as url:
+    with scratch_database("orbit_bench", postgres_server) as url:
         with open(folder / "dagster.yaml", "a") as config:
             config.write("\n" + yaml.safe_dump(postgres_storage(url)))
         yield folder

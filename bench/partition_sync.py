@@ -18,13 +18,14 @@ import click
 import dagster as dg
 import sqlalchemy as sa
 
-from bench.dagster_storage import fresh_postgres_database, postgres_storage, storage_name
+from bench.dagster_storage import postgres_storage, storage_name
 from orbit_dagster.defs.metrics.resources import RefreshSettings
 from orbit_dagster.defs.metrics.sensors import metric_catalog_sensor
 from orbit_dagster.defs.resources import OrbitStore
 from orbit_dagster.store import Store
 from orbit_dagster.store import schema as t
 from orbit_dagster.store.records import utcnow
+from orbit_dagster_tests.scratch_database import scratch_database
 
 
 def register(store: Store, count: int) -> list[str]:
@@ -53,7 +54,7 @@ def fresh_instance(postgres_server: str | None) -> Iterator[dg.DagsterInstance]:
             yield instance
         return
     with (
-        fresh_postgres_database(postgres_server) as url,
+        scratch_database("orbit_bench", postgres_server) as url,
         dg.instance_for_test(overrides=postgres_storage(url)) as instance,
     ):
         yield instance

@@ -15,16 +15,17 @@ POSTGRES_SERVER = os.environ.get(
 
 
 @contextmanager
-def scratch_database(prefix: str) -> Iterator[sa.URL]:
-    """A new database named `prefix_<random>`, its URL yielded; dropped (connections closed
-    by force) on the way out. OperationalError when the server cannot be reached."""
-    server = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+def scratch_database(prefix: str, server_url: str = POSTGRES_SERVER) -> Iterator[sa.URL]:
+    """A new database named `prefix_<random>` on the server of `server_url`, its URL
+    yielded; dropped (connections closed by force) on the way out. OperationalError when the
+    server cannot be reached."""
+    server = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
         with server.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         try:
-            yield sa.make_url(POSTGRES_SERVER).set(database=name)
+            yield sa.make_url(server_url).set(database=name)
         finally:
             with server.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
