@@ -26,10 +26,13 @@ def run_step(
 ) -> RefreshState:
     """Run one named step under the recorder (step log, refresh_status, lock, last_error).
 
-    A step its run's mode does not have is recorded as skipped, with the table's reason.
+    A step its run's mode does not have is skipped, with the table's reason: the claim wrote
+    it so in the plan, so nothing is written again (two commits a skipped step saved).
     """
+    reason = step.skip_reason(state.mode)
+    if reason is not None and recorder.plan.get(step.name) == reason:
+        return state
     with recorder.step(step.name) as outcome:
-        reason = step.skip_reason(state.mode)
         if reason is not None:
             outcome.skip(reason)
             return state
