@@ -11,14 +11,15 @@ that will not run, clears `refresh_status`, sets `last_error`, and propagates.
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from orbit_dagster.liveness import working_on
 from orbit_dagster.refresh.errors import OWN_ERRORS
 from orbit_dagster.refresh.modes import Mode
 from orbit_dagster.store import Store
 from orbit_dagster.store import step_log as s
-from orbit_dagster.store.refresh_log import Claim
+from orbit_dagster.store.records import utcnow
+from orbit_dagster.store.refresh_log import Claim, Finished
 
 
 @dataclass
@@ -43,20 +44,37 @@ class StepRecorder:
     mode: Mode
     plan: Mapping[str, str | None]
     is_run_active: Callable[[str], bool]
-    # Whether each step beats for itself (one op per step); the caller running every step
-    # in one go beats once around them all (`run_all_steps`): two writes fewer per step.
-    beats_per_step: bool = True
+    # False: one op per step, each beating for itself and writing its end as it ends. True:
+    # the caller runs every step in one go (`run_all_steps`), beats once around them all,
+    # and calls `flush` after the last: a step's end is written with the next one's start,
+    # three writes fewer per step.
+    in_one_go: bool = False
+    _finished: Finished | None = field(default=None, init=False)
 
     @contextmanager
     def step(self, name: str) -> Iterator[StepOutcome]:
         beating = working_on(self.store, self.run_id, name, self.metric_id)
-        with beating if self.beats_per_step else nullcontext():
+        with nullcontext() if self.in_one_go else beating:
             yield from self._recorded(name)
+
+    def flush(self) -> None:
+        """Write the end of the last step run in one go (it completes the refresh)."""
+        if self._finished is not None:
+            finished, self._finished = self._finished, None
+            self.store.refresh_log.finish_step(
+                self.metric_id,
+                self.run_id,
+                finished.step,
+                status=finished.status,
+                duration_ms=finished.duration_ms,
+                detail=finished.detail,
+            )
 
     def _recorded(self, name: str) -> Iterator[StepOutcome]:
         log = self.store.refresh_log
         claim = Claim(self.job_name, self.mode, self.plan, self.is_run_active)
-        log.start_step(self.metric_id, self.run_id, name, claim)
+        finished, self._finished = self._finished, None
+        log.start_step(self.metric_id, self.run_id, name, claim, finished)
         started = time.perf_counter()
         outcome = StepOutcome()
         try:
@@ -70,11 +88,15 @@ class StepRecorder:
                 duration_ms=_elapsed_ms(started),
             )
             raise
+        status = s.SKIPPED if outcome.skipped else s.SUCCESS
+        if self.in_one_go:
+            self._finished = Finished(name, status, utcnow(), _elapsed_ms(started), outcome.detail)
+            return
         log.finish_step(
             self.metric_id,
             self.run_id,
             name,
-            status=s.SKIPPED if outcome.skipped else s.SUCCESS,
+            status=status,
             duration_ms=_elapsed_ms(started),
             detail=outcome.detail,
         )

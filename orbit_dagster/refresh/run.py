@@ -57,11 +57,12 @@ def run_all_steps(
         mode=mode,
         plan=plan(mode),
         is_run_active=is_run_active,
-        beats_per_step=False,
+        in_one_go=True,
     )
     state = RefreshState(metric_id=metric_id, mode=mode)
     # One beat around the whole refresh, rewritten every 10 s while it runs.
     with working_on(store, run_id, ALL_STEPS, metric_id):
         for step in STEPS:
             state = run_step(recorder, step, state, tools)
+        recorder.flush()
     return state

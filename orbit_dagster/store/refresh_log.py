@@ -39,6 +39,17 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Finished:
+    """A step's end (success or skipped), written with the next step's start."""
+
+    step: str
+    status: str
+    finished_at: dt.datetime
+    duration_ms: int
+    detail: str | None
+
+
+@dataclass(frozen=True)
 class StepRecord:
     """One step-log row of the run progress is reported for, in plan order."""
 
@@ -91,14 +102,23 @@ class RefreshLog:
             self._claim(conn, metric_id, run_id, claim)
 
     def start_step(
-        self, metric_id: str, run_id: str, step: str, claim: "Claim | None" = None
+        self,
+        metric_id: str,
+        run_id: str,
+        step: str,
+        claim: "Claim | None" = None,
+        finished: "Finished | None" = None,
     ) -> None:
-        """Mark `step` running and the metric's `refresh_status`; with `claim`, first claim
-        the metric as `begin` does, in the same transaction (one commit per step start)."""
+        """Mark `step` running and the metric's `refresh_status`, in one transaction with,
+        first, the claim as `begin` makes it (`claim`) and the end of the step before
+        (`finished`, when the steps run in one go): one commit per step."""
         now = utcnow()
         with self.engine.begin() as conn:
             if claim is not None:
                 self._claim(conn, metric_id, run_id, claim)
+            if finished is not None:
+                ended = _ended(finished.status, finished.finished_at, finished.duration_ms)
+                _set_step(conn, metric_id, run_id, finished.step, **ended, detail=finished.detail)
             _set_step(conn, metric_id, run_id, step, status=s.RUNNING, started_at=now)
             conn.execute(
                 _metrics.update()
