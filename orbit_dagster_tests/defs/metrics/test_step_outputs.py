@@ -264,29 +264,32 @@ def test_a_run_killed_mid_refresh_is_reexecuted_from_failure_without_a_second_fe
         model.replies = [INGESTION, Delay(120, MODEL_CHART)]
         run_config = tmp_path / "run.yaml"
         run_config.write_text(yaml.safe_dump(refresh_run_config("create")))
-        process = subprocess.Popen(
-            [
-                str(BIN / "dagster"),
-                "job",
-                "execute",
-                "-m",
-                "orbit_dagster.definitions",
-                "-j",
-                REFRESH_JOB,
-                "-c",
-                str(run_config),
-                "--tags",
-                json.dumps({PARTITION_TAG: "m"}),
-            ],  # fmt: skip
-            env=os.environ.copy(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        # Its output goes to a file: a pipe nobody reads could fill and stall the run.
+        output = tmp_path / "job.log"
+        with open(output, "wb") as log:
+            process = subprocess.Popen(
+                [
+                    str(BIN / "dagster"),
+                    "job",
+                    "execute",
+                    "-m",
+                    "orbit_dagster.definitions",
+                    "-j",
+                    REFRESH_JOB,
+                    "-c",
+                    str(run_config),
+                    "--tags",
+                    json.dumps({PARTITION_TAG: "m"}),
+                ],  # fmt: skip
+                env=os.environ.copy(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             deadline = time.monotonic() + 120
             while len(model.requests) < 2:
-                assert process.poll() is None, process.communicate()[0].decode()[-3000:]
+                assert process.poll() is None, output.read_text()[-3000:]
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
         finally:
