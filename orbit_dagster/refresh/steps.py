@@ -138,8 +138,8 @@ def save_timeseries_data(
         state.points,
         replace=replace_all,
         transformer=state.new_transformer,
+        revision=revision,
     )
-    store.record_revision(state.metric_id, run_id, revision)
     outcome.detail = (
         f"{saved} points upserted"
         + (", older points removed" if replace_all else "")

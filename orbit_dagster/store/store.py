@@ -274,8 +274,12 @@ class Store:
         *,
         replace: bool,
         transformer: Transformer | None,
+        revision: Mapping[str, Any] | None = None,
     ) -> int:
         """Upsert points on (metric, timestamp, dimensions), in one transaction; how many.
+
+        `revision` (what the save changes in the metric's stored points, `quality.revisions`)
+        is recorded on the metric in that same transaction: it describes exactly this save.
 
         `replace` deletes the metric's other points in that same transaction (hard refresh):
         until it commits, readers see the old series, and if anything fails they keep it.
@@ -315,6 +319,12 @@ class Store:
             if transformer is not None:
                 _upsert_transformer(conn, "ingestion", metric_id, run_id, transformer)
             _write_points(conn, metric_id, run_id, latest, replaced=replace)
+            if revision is not None:
+                conn.execute(
+                    t.metrics.update()
+                    .where(t.metrics.c.id == metric_id)
+                    .values(last_revision=revision)
+                )
         return len(latest)
 
     def list_points(self, metric_id: str) -> list[Point]:
@@ -339,7 +349,7 @@ class Store:
 
     def stored_overlap(
         self, metric_id: str, since: dt.datetime, until: dt.datetime
-    ) -> tuple[dict[tuple[dt.datetime, str], float], dict[str, dt.datetime]]:
+    ) -> tuple[dict[PointIdentity, float], dict[str, dt.datetime]]:
         """What a save over [since, until] would overwrite: the stored values in that range by
         (timestamp, dimensions key), and each stored series' latest timestamp (a series' last
         period may still be filling, so a new value there is no revision)."""
@@ -364,14 +374,6 @@ class Store:
                 )
             }
         return values, latest
-
-    def record_revision(self, metric_id: str, run_id: str, revision: dict[str, Any]) -> None:
-        """What this run's save changed in the metric's earlier points, while it holds the lock."""
-        with self.engine.begin() as conn:
-            _check_lock(conn, metric_id, run_id)
-            conn.execute(
-                t.metrics.update().where(t.metrics.c.id == metric_id).values(last_revision=revision)
-            )
 
 
 def _change_reason(key: str, old: Any, new: Any) -> str:
