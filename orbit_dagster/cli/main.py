@@ -8,7 +8,6 @@ Commands that run or register Dagster things reach it through `cli/location.py`,
 imports Dagster only when called: `metrics list` and `metrics show` need not pay for it.
 """
 
-import datetime as dt
 import json
 import shlex
 from pathlib import Path
@@ -40,7 +39,7 @@ from orbit_dagster.cli.output import (
 from orbit_dagster.cli.runs import check_interrupted, dagster_home, recover, resume, runs
 from orbit_dagster.cli.stats import stats
 from orbit_dagster.cli.transformers import transformer
-from orbit_dagster.quality import Subject, run_checks
+from orbit_dagster.quality import run_checks, subject_now
 from orbit_dagster.refresh.modes import MODES
 from orbit_dagster.refresh.progress import progress_answer
 from orbit_dagster.refresh.table import BY_NAME
@@ -222,15 +221,9 @@ def metrics_show(metric_id: str, points: bool, as_json: bool) -> None:
     metric = output.shown_metric(row)
     series = [p.to_json() for p in store.list_points(metric_id)]
     # The same data-quality checks the asset checks record in Dagster, on the stored metric now.
-    subject = Subject(
-        points=series,
-        metric=row,
-        now=dt.datetime.now(dt.UTC),
-        default_cron=settings.refresh_cron(),
-    )
     checks = [
         {"name": r.name, "passed": r.passed, "severity": r.severity, "description": r.description}
-        for r in run_checks(subject)
+        for r in run_checks(subject_now(series, row))
     ]
     if points:
         metric["points"] = series

@@ -14,6 +14,7 @@ from orbit_dagster.quality.checks import (
     check_jumps,
     check_overlap,
     run_checks,
+    subject_now,
 )
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "check_jumps",
     "check_overlap",
     "run_checks",
+    "subject_now",
 ]

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from orbit_dagster import settings
 from orbit_dagster.quality import revisions
 from orbit_dagster.quality.freshness import STALE_INTERVALS, staleness
 
@@ -49,6 +50,20 @@ class Subject:
     default_cron: str
     # A refresh the metric row does not show yet: the run that checks its own save.
     refreshed_at: dt.datetime | None = None
+
+
+def subject_now(points: Points, metric: Mapping[str, Any], *, just_saved: bool = False) -> Subject:
+    """The metric's subject at this moment, on the default refresh schedule of this process
+    (`ORBIT_REFRESH_CRON`); `just_saved`: the caller is the run that has just saved the
+    points, the refresh its freshness counts from."""
+    now = dt.datetime.now(dt.UTC)
+    return Subject(
+        points=points,
+        metric=metric,
+        now=now,
+        default_cron=settings.refresh_cron(),
+        refreshed_at=now if just_saved else None,
+    )
 
 
 def check_has_points(subject: Subject) -> CheckResult:

@@ -15,7 +15,6 @@ The chart needs no blocking check: a refresh whose transformer yields no or non-
 fails before saving.
 """
 
-import datetime as dt
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -29,10 +28,9 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
 )
 
-from orbit_dagster import settings
 from orbit_dagster.defs.metrics.partitions import metric_partitions
 from orbit_dagster.defs.resources import OrbitStore
-from orbit_dagster.quality import CHECKS, CheckResult, Subject, check_fresh, run_checks
+from orbit_dagster.quality import CHECKS, CheckResult, Subject, check_fresh, run_checks, subject_now
 from orbit_dagster.store import Store
 
 POINTS = dg.AssetKey("metric_points")
@@ -79,14 +77,7 @@ def metric_points_checks(
 def just_saved(store: Store, metric_id: str, points: list[dict[str, Any]]) -> Subject:
     """The checks' subject in the run that has just saved the metric's points (as the store
     returns them, in JSON form): its save is the refresh the freshness counts from."""
-    now = dt.datetime.now(dt.UTC)
-    return Subject(
-        points=points,
-        metric=store.get_metric(metric_id),
-        now=now,
-        default_cron=settings.refresh_cron(),
-        refreshed_at=now,
-    )
+    return subject_now(points, store.get_metric(metric_id), just_saved=True)
 
 
 def check_evaluations(
@@ -104,7 +95,7 @@ def check_evaluations(
 
 
 def freshness_evaluations(
-    instance: dg.DagsterInstance, store: Store, now: dt.datetime
+    instance: dg.DagsterInstance, store: Store
 ) -> list[dg.AssetCheckEvaluation]:
     """`fresh` for each metric whose freshness differs from what the UI shows for it: a metric
     gone stale (or found fresh again, say after its schedule changed) since its last
@@ -124,9 +115,7 @@ def freshness_evaluations(
     }
     evaluations = []
     for metric_id, metric in metrics.items():
-        result = check_fresh(
-            Subject(points=[], metric=metric, now=now, default_cron=settings.refresh_cron())
-        )
+        result = check_fresh(subject_now([], metric))
         was_failing = shown.get(metric_id) == "FAILED"
         if result.passed == was_failing:
             evaluations.append(

@@ -37,7 +37,7 @@ def pipeline_health(
     swept = store.step_outputs.sweep()
     stats = health_figures(context.instance, store, WINDOW)
     # Each metric partition's `fresh` check, where it changed since its last evaluation.
-    for evaluation in freshness_evaluations(context.instance, store, dt.datetime.now(dt.UTC)):
+    for evaluation in freshness_evaluations(context.instance, store):
         context.log_event(evaluation)  # pyright: ignore[reportArgumentType]
     metadata: dict[str, dg.RawMetadataValue] = {
         "runs": stats["runs"],
