@@ -196,6 +196,13 @@ def test_two_celery_workers_share_the_steps_and_the_metric_lock_holds(
             template="file",
             config={"path": str(sample_path("timeseries"))},
         )
+    for name in ("DAGSTER_HOME", "DAGSTER_POSTGRES_URL"):
+        monkeypatch.setenv(name, celery_env[name])
+    # Dagster's tables exist before the workers start, as README says (`dagster instance
+    # migrate`): two workers opening an empty Postgres instance at once both create them, and
+    # the second fails on "type instigators already exists".
+    with dg.DagsterInstance.get() as instance:
+        ensure_metric_partitions(instance, [*metric_ids, "held"])
     with json_server() as server, celery_workers(celery_env, tmp_path):
         # A metric whose source answers only when released: its refresh holds its lock.
         server.hold, server.hold_seconds = threading.Event(), RUN_SECONDS
@@ -203,10 +210,6 @@ def test_two_celery_workers_share_the_steps_and_the_metric_lock_holds(
         store.add_metric(
             "held", name="Held", template="http-json", config={"url": f"{server.base_url}/series"}
         )
-        for name in ("DAGSTER_HOME", "DAGSTER_POSTGRES_URL"):
-            monkeypatch.setenv(name, celery_env[name])
-        with dg.DagsterInstance.get() as instance:
-            ensure_metric_partitions(instance, [*metric_ids, "held"])
 
         first_held = launch(BATCH_JOB, batch_run_config(["held"], "create"))
         deadline = time.monotonic() + RUN_SECONDS
