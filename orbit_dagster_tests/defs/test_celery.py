@@ -42,6 +42,8 @@ QUEUE = "dagster"  # dagster-celery's default queue, emptied on RabbitMQ for the
 WORKERS = ("orbit-w1", "orbit-w2")
 READY_SECONDS = 60
 RUN_SECONDS = 240
+# One test worker runs them all: they share the Redis databases and the RabbitMQ queue above.
+pytestmark = pytest.mark.xdist_group("celery")
 
 
 @pytest.fixture

@@ -4,11 +4,15 @@ data-quality checks per partition, and the `pipeline_health` figures plotted ove
 Each test saves a screenshot (see conftest.py for where)."""
 
 import dagster as dg
+import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from orbit_dagster.defs.metrics.checks import just_saved
 from orbit_dagster.quality import CHECKS, CheckResult, run_checks
 from orbit_dagster_tests.ui.conftest import OrbitUI
+
+# One worker runs them all: they share the module's webserver and browser (see conftest.py).
+pytestmark = pytest.mark.xdist_group("browser")
 
 # The health figures `pipeline_health` records as numbers, per job that ran in its window.
 HEALTH_TOTALS = (
