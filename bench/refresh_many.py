@@ -1,5 +1,5 @@
-"""A soft refresh of many metrics four ways: the floor, a bare-Python loop, Dagster batch runs
-in this process, and the daemon path users get.
+"""A soft refresh of many metrics four ways: the floor (with and without the chart), a
+bare-Python loop, Dagster batch runs in this process, and the daemon path users get.
 
 Run: `.venv/bin/python -m bench.refresh_many [--metrics 1000] [--batch-size 100]
 [--daemon-batch-size N ...] [--postgres URL] [--dagster-postgres URL] [--arms all|daemon]`.
@@ -9,6 +9,9 @@ series; its transformers are generated first (not timed). Then the same soft ref
 - floor: per metric, one GET on a shared httpx client, the stored ingestion transformer in a
   warm sandbox worker, one bulk `save_points`; no step log, lock, chart or Dagster. Each
   metric's URL, config and code are read before the clock starts. The least any refresh does.
+  Beside it, the floor with the chart: the same plus the stored chart transformer over the
+  new points and one `save_chart`: the rest of the work a refresh does, still no bookkeeping
+  (so "bare / floor with chart" is what the step log, lock and checks cost).
 - bare loop: `refresh.run.run_all_steps` per metric (all nine steps, their step log, status
   and lock, the chart) with the batch op's warm sandbox pool, no Dagster.
 - dagster batches: `refresh_metrics_batch_job` runs through `execute_in_process` on a
@@ -25,14 +28,15 @@ series; its transformers are generated first (not timed). Then the same soft ref
   their sandbox workers; sensors' ticks in that window included); the run workers' peak
   resident memory is sampled with psutil.
 
-The first three alternate batch by batch (floor batch 1, bare batch 1, Dagster batch 1,
-floor batch 2, …), so that a machine whose load changes mid-run slows all alike; the daemon
+The in-process arms alternate batch by batch (floor batch 1, floor with chart batch 1, bare
+batch 1, Dagster batch 1, floor batch 2, …), so that a machine whose load changes mid-run
+slows all alike; the daemon
 arm comes after them, once per `--daemon-batch-size` (default `--batch-size`), each on a fresh
 instance. `--dagster-postgres URL` puts every instance on a fresh Postgres database of that
 server (dropped afterwards); SQLite files otherwise. `--arms daemon` runs only the daemon arm:
 to see that a run's memory does not grow with its batch, run `--metrics 1000 --arms daemon
 --daemon-batch-size 100 --daemon-batch-size 1000`. The local series server runs in this
-process, so its CPU counts for the first three arms, not the daemon's.
+process, so its CPU counts for the in-process arms, not the daemon's.
 """
 
 import datetime as dt
@@ -65,7 +69,7 @@ from orbit_dagster.refresh.transformer_tools import TransformerTools
 from orbit_dagster.sources import sample_path
 from orbit_dagster.store import Point, Store
 from orbit_dagster.store import schema as t
-from orbit_dagster.transformers import run_ingestion
+from orbit_dagster.transformers import run_ingestion, run_transformer
 from orbit_dagster.transformers.pool import SandboxPool
 from orbit_dagster_tests.servers import json_server
 
@@ -108,16 +112,20 @@ class FloorMetric:
     url: str
     config: dict[str, Any]
     code: str
+    chart_code: str
 
 
 def floor_metrics(store: Store, metric_ids: list[str]) -> list[FloorMetric]:
     metrics = []
     for metric_id in metric_ids:
         metric = store.get_metric(metric_id)
-        transformer = store.get_transformer("ingestion", metric_id)
-        assert transformer is not None
+        ingestion = store.get_transformer("ingestion", metric_id)
+        chart = store.get_transformer("chart", metric_id)
+        assert ingestion is not None and chart is not None
         config = config_for_run(metric["template"], metric["config"])
-        metrics.append(FloorMetric(metric_id, metric["config"]["url"], config, transformer.code))
+        metrics.append(
+            FloorMetric(metric_id, metric["config"]["url"], config, ingestion.code, chart.code)
+        )
     return metrics
 
 
@@ -140,8 +148,11 @@ def lock_held(store: Store, metric_ids: list[str], run_id: str) -> Iterator[None
             )
 
 
-def floor(store: Store, metrics: list[FloorMetric], client: httpx.Client, run_id: str) -> int:
-    """Fetch, warm sandbox execution, one bulk save per metric: the points saved."""
+def floor(
+    store: Store, metrics: list[FloorMetric], client: httpx.Client, run_id: str, chart: bool
+) -> int:
+    """Fetch, warm sandbox execution, one bulk save per metric (and with `chart`, the chart
+    transformer over the new points and the chart's save): the points saved."""
     saved = 0
     with SandboxPool(size=BATCH_SANDBOX_WORKERS) as pool:
         for metric in metrics:
@@ -151,6 +162,12 @@ def floor(store: Store, metrics: list[FloorMetric], client: httpx.Client, run_id
             saved += store.save_points(
                 metric.metric_id, run_id, points, replace=False, transformer=None
             )
+            if chart:
+                spec = run_transformer(
+                    metric.chart_code, [p.to_json() for p in points], metric.config,
+                    kind="chart", pool=pool,
+                )  # fmt: skip
+                store.save_chart(metric.metric_id, run_id, spec, transformer=None)
     return saved
 
 
@@ -165,20 +182,23 @@ def bare_loop(store: Store, metric_ids: list[str], mode: str) -> None:
 
 def alternate(
     store: Store, metric_ids: list[str], batch_size: int, points: int
-) -> tuple[Clock, Clock, Clock]:
-    """Each batch soft-refreshed by the floor, the bare loop, then one Dagster batch run."""
+) -> tuple[Clock, Clock, Clock, Clock]:
+    """Each batch soft-refreshed by the floor, the floor with the chart, the bare loop, then
+    one Dagster batch run."""
     from orbit_dagster.definitions import defs
 
-    floor_clock, bare, dagster = Clock(), Clock(), Clock()
+    floor_clock, chart_clock, bare, dagster = Clock(), Clock(), Clock(), Clock()
     floor_saved = 0
     with dg.DagsterInstance.get() as instance, httpx.Client() as client:
         job = defs().resolve_job_def(BATCH_JOB)
         for start in range(0, len(metric_ids), batch_size):
             batch = metric_ids[start : start + batch_size]
             prepared = floor_metrics(store, batch)
-            run_id = f"floor-{uuid.uuid4()}"
-            with lock_held(store, batch, run_id), floor_clock.span():
-                floor_saved += floor(store, prepared, client, run_id)
+            for clock, chart in ((floor_clock, False), (chart_clock, True)):
+                run_id = f"floor-{uuid.uuid4()}"
+                with lock_held(store, batch, run_id), clock.span():
+                    saved = floor(store, prepared, client, run_id, chart)
+                floor_saved += saved if not chart else 0
             with bare.span():
                 bare_loop(store, batch, "soft-refresh")
             with dagster.span():
@@ -190,7 +210,7 @@ def alternate(
         materialized = instance.get_materialized_partitions(dg.AssetKey("metric_points"))
         assert materialized == set(metric_ids)
     assert floor_saved == points, (floor_saved, points)  # the floor saved what the others did
-    return floor_clock, bare, dagster
+    return floor_clock, chart_clock, bare, dagster
 
 
 @dataclass
@@ -398,13 +418,15 @@ def main(
         f"points: {points}"
     )
     if clocks is not None:
-        for label, clock in zip(("floor", "bare loop", "dagster batches"), clocks, strict=True):
+        labels = ("floor", "floor with chart", "bare loop", "dagster batches")
+        for label, clock in zip(labels, clocks, strict=True):
             print(line(label, clock.wall, clock.cpu, points, count))
     for size, result in daemons:
         print_daemon(result, size, points, count)
     if clocks is not None:
-        floor_clock, bare, dagster = clocks
+        floor_clock, chart_clock, bare, dagster = clocks
         print(ratio("bare / floor", bare.wall, floor_clock.wall, "target <= 2x"))
+        print(ratio("bare / floor with chart", bare.wall, chart_clock.wall, "the bookkeeping"))
         print(ratio("dagster batches / bare", dagster.wall, bare.wall, "target <= 1.5x"))
         for size, result in daemons:
             label = f"daemon ({size}/run) / bare"

@@ -2,10 +2,11 @@
 
 While a step runs, this process beats for the run (`orbit_dagster.liveness`), so a run
 killed mid-step is known dead at once on this host and within a minute elsewhere.
-Entering a step claims the metric for the run (idempotent; refused while another live run
-holds it), sets `refresh_status` to the step and marks its row running. Leaving it records
-success or skipped with the duration; an exception records the failure, cancels the steps
-that will not run, clears `refresh_status`, sets `last_error`, and propagates.
+Entering a recorder's first step claims the metric for the run (idempotent; refused while
+another live run holds it); entering any step sets `refresh_status` to the step and marks its
+row running. Leaving it records success or skipped with the duration; an exception records
+the failure, cancels the steps that will not run, clears `refresh_status`, sets `last_error`,
+and propagates.
 """
 
 import time
@@ -50,6 +51,10 @@ class StepRecorder:
     # three writes fewer per step.
     in_one_go: bool = False
     _finished: Finished | None = field(default=None, init=False)
+    # The claim goes with this recorder's first step only (each op has its own recorder, so
+    # it is every step there). Afterwards a lost lock is still caught: the step writes and the
+    # save are guarded by `refresh_run_id = run_id`, and `save_points` refuses without it.
+    _claimed: bool = field(default=False, init=False)
 
     @contextmanager
     def step(self, name: str) -> Iterator[StepOutcome]:
@@ -72,9 +77,12 @@ class StepRecorder:
 
     def _recorded(self, name: str) -> Iterator[StepOutcome]:
         log = self.store.refresh_log
-        claim = Claim(self.job_name, self.mode, self.plan, self.is_run_active)
+        claim = None
+        if not self._claimed:
+            claim = Claim(self.job_name, self.mode, self.plan, self.is_run_active)
         finished, self._finished = self._finished, None
         log.start_step(self.metric_id, self.run_id, name, claim, finished)
+        self._claimed = True
         started = time.perf_counter()
         outcome = StepOutcome()
         try:

@@ -17,6 +17,7 @@ from orbit_dagster.dagster_api import (
     ensure_metric_partitions,
     missing_partition_error,
 )
+from orbit_dagster.dagster_api.connections import keep_connections
 from orbit_dagster.dagster_api.interrupted import run_is_active
 from orbit_dagster.defs.metrics.checks import check_evaluations
 from orbit_dagster.defs.metrics.metadata import (
@@ -64,6 +65,8 @@ def _run(
     tools: TransformerTools = DEFAULT_TOOLS,
 ) -> RefreshState:
     """Run this op's step for this partition, planning what this run (or re-execution) runs."""
+    # The nine ops of a run share its process and instance (in-process executor): one pool.
+    keep_connections(context.instance)
     # Checked by every step, before it writes: a re-execution starts at any of them.
     missing = missing_partition_error(context.instance, context.partition_key)
     if missing:
@@ -198,6 +201,8 @@ def refresh_metrics(
     openai: OpenAIResource,
 ) -> None:
     store = orbit_store.get_store()
+    # About ten Dagster events per metric follow: on pooled connections.
+    keep_connections(context.instance)
     # Materializations count in a partition's status only once the partition exists.
     ensure_metric_partitions(context.instance, config.metric_ids)
     failures: dict[str, str] = {}
