@@ -11,7 +11,6 @@ import os
 from typing import Any
 
 import dagster as dg
-from dagster_openai import OpenAIResource
 from pydantic import Field
 
 from orbit_dagster import settings
@@ -63,13 +62,24 @@ def metric_resources() -> dict[str, Any]:
         "transformer_generation": TransformerGeneration(
             model=(os.environ.get("ORBIT_OPENAI_MODEL") or DEFAULT_MODEL) if api_key else None,
         ),
-        # Without a key no model is set and no request is ever made; the resource still needs
-        # a value to exist. (Not nested in TransformerGeneration: Dagster 1.13's nested-resource
-        # setup calls its own deprecated InitResourceContext.dagster_run.)
-        "openai": OpenAIResource(
-            api_key=api_key or "not-configured", base_url=os.environ.get("OPENAI_BASE_URL")
-        ),
+        # (Not nested in TransformerGeneration: Dagster 1.13's nested-resource setup calls its
+        # own deprecated InitResourceContext.dagster_run.)
+        "openai": openai_resource(api_key),
     }
+
+
+def openai_resource(api_key: dg.EnvVar | None) -> Any:
+    """dagster-openai's resource when a key is set; without one no model is used and the ops
+    get None. Imported here, not at the top: openai costs ~0.5 s to import, which a code
+    location writing transformers with the built-in generator never needs."""
+    if api_key is None:
+        return dg.ResourceDefinition.none_resource(
+            description="No model: OPENAI_API_KEY is unset, so the built-in generator writes "
+            "transformers."
+        )
+    from dagster_openai import OpenAIResource
+
+    return OpenAIResource(api_key=api_key, base_url=os.environ.get("OPENAI_BASE_URL"))
 
 
 def document_resources() -> dict[str, Any]:

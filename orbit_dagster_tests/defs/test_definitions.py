@@ -1,6 +1,7 @@
 """The code location loads cleanly and defines exactly what we expect."""
 
 import ast
+import os
 import subprocess
 import sys
 import warnings
@@ -109,17 +110,30 @@ def test_the_metric_domain_alone_runs_the_same_metric_jobs(definitions):
     assert len(shape(alone.resolve_job_def(REFRESH_JOB))["ops"]) >= 9
 
 
-def test_the_metric_domain_loads_without_the_documents_aws_client(orbit_env):
-    # A fresh interpreter: this test process has imported everything already.
+HEAVY_CLIENTS = ("dagster_aws", "boto3", "dagster_openai", "openai")
+
+
+def heavy_clients_loaded(env: dict[str, str]) -> list[str]:
+    """The heavy client packages a fresh interpreter has imported once it has loaded the
+    metric domain's definitions (this test process has imported everything already)."""
     code = (
         "import sys; from orbit_dagster.definitions import metric_defs; "
         f"metric_defs().resolve_job_def({REFRESH_JOB!r}); "
-        "print(sorted(m for m in ('dagster_aws', 'boto3') if m in sys.modules))"
+        f"print(','.join(m for m in {HEAVY_CLIENTS!r} if m in sys.modules))"
     )
     loaded = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     ).stdout
-    assert loaded.strip() == "[]"
+    return [name for name in loaded.strip().split(",") if name]
+
+
+def test_the_metric_domain_loads_no_heavy_client_it_does_not_use(orbit_env):
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    # Documents (boto3) are another domain; without a key no model is used (openai).
+    assert heavy_clients_loaded(env) == []
+    # With a key the model writes transformers, through dagster-openai.
+    with_key = heavy_clients_loaded({**env, "OPENAI_API_KEY": "sk-test-not-a-real-key"})
+    assert with_key == ["dagster_openai", "openai"]
 
 
 def test_plain_packages_never_import_dagster():

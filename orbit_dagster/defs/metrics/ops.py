@@ -9,7 +9,6 @@ and the last op deletes it. The two saving ops also report the asset materializa
 """
 
 import dagster as dg
-from dagster_openai import OpenAIResource
 from pydantic import Field
 
 from orbit_dagster.charts import warm_up
@@ -25,7 +24,7 @@ from orbit_dagster.defs.metrics.metadata import (
     points_metadata,
     step_durations,
 )
-from orbit_dagster.defs.metrics.resources import TransformerGeneration
+from orbit_dagster.defs.metrics.resources import OpenAIParam, TransformerGeneration
 from orbit_dagster.defs.metrics.step_outputs import REFRESH_IO_MANAGER, release_step_outputs
 from orbit_dagster.defs.resources import OrbitStore
 from orbit_dagster.refresh.jobs import BATCH_OP
@@ -138,7 +137,7 @@ def _step_op(op_name: str) -> dg.OpDefinition:
         context: dg.OpExecutionContext,
         orbit_store: OrbitStore,
         transformer_generation: TransformerGeneration,
-        openai: OpenAIResource,
+        openai: OpenAIParam,
         state: RefreshState,
     ) -> RefreshState:
         with transformer_generation.tools(context, openai) as tools:
@@ -198,7 +197,7 @@ def refresh_metrics(
     config: BatchRefreshConfig,
     orbit_store: OrbitStore,
     transformer_generation: TransformerGeneration,
-    openai: OpenAIResource,
+    openai: OpenAIParam,
 ) -> None:
     store = orbit_store.get_store()
     # About ten Dagster events per metric follow: on pooled connections.

@@ -1,10 +1,10 @@
 """Resource types of the metric refresh; `defs/resources.py` configures them from the env."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
 
 import dagster as dg
-from dagster_openai import OpenAIResource
 from pydantic import Field
 
 from orbit_dagster.refresh.transformer_tools import Model, TransformerTools
@@ -28,6 +28,19 @@ class RefreshSettings(dg.ConfigurableResource):
     )
 
 
+class ModelClients(Protocol):
+    """What the refresh needs of the `openai` resource (dagster-openai's `OpenAIResource`):
+    a chat client for one op. Named by this protocol rather than by `OpenAIResource` so that
+    the ops need not import dagster-openai, and with it openai (~0.5 s), in every process
+    that loads the code location; only a code location with a model configures it."""
+
+    def get_client(self, context: dg.OpExecutionContext) -> AbstractContextManager[Any]: ...
+
+
+# The `openai` resource as the ops take it: None when no model is configured.
+OpenAIParam = dg.ResourceParam[ModelClients | None]
+
+
 class TransformerGeneration(dg.ConfigurableResource):
     """Who writes transformers: the `openai` resource's model (dagster-openai, any
     `base_url`) when `OPENAI_API_KEY` is set, else the built-in offline generator."""
@@ -41,11 +54,11 @@ class TransformerGeneration(dg.ConfigurableResource):
     def tools(
         self,
         context: dg.OpExecutionContext,
-        openai: OpenAIResource,
+        openai: ModelClients | None,
         pool: SandboxPool | None = None,
     ) -> Iterator[TransformerTools]:
         """The refresh steps' transformer tools for one op: the model's client when set."""
-        if not self.model:
+        if not self.model or openai is None:
             yield TransformerTools(pool=pool)
             return
         with openai.get_client(context) as client:
