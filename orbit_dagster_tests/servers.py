@@ -3,6 +3,7 @@
 """
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,14 @@ class QuietHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:
         pass
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on now, for a server started as a process
+    (moto, dagster-webserver) that must be told its port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -5,6 +5,7 @@ Errors go to stderr as one line with an exit code of its kind (`cli/errors.py`);
 output goes to stdout only, as indented JSON with sorted keys.
 """
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -88,6 +89,22 @@ def parse_config(pairs: tuple[str, ...]) -> dict[str, Any]:
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--config")
         config[key.strip()] = value
     return config
+
+
+# "90m", "24h", "7d": a number and a unit is all a window needs (no library for three units).
+WINDOW = re.compile(r"(\d+)([mhd])")
+UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_window(text: str) -> dt.timedelta:
+    """A `--since` window: how far back from now."""
+    match = WINDOW.fullmatch(text.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise click.BadParameter(
+            f"{text!r} is not a window: give a number and m, h or d (e.g. 90m, 24h, 7d)",
+            param_hint="--since",
+        )
+    return dt.timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
 
 
 def status_word(metric: dict[str, Any], is_run_active: Callable[[str], bool]) -> str:

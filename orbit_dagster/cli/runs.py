@@ -12,8 +12,7 @@ import click
 from orbit_dagster import settings
 from orbit_dagster.cli import location, output
 from orbit_dagster.cli.errors import ExitCode, OrbitFailure
-from orbit_dagster.cli.output import echo_json, echo_table, fail, store, utc_z
-from orbit_dagster.cli.stats import parse_window
+from orbit_dagster.cli.output import echo_json, echo_table, fail, parse_window, store, utc_z
 from orbit_dagster.refresh.table import STEPS
 
 

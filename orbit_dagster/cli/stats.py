@@ -1,27 +1,10 @@
 """`orbit stats`: the pipeline health figures (the `pipeline_health` asset's numbers) from
 Dagster's run storage in `DAGSTER_HOME` and the Orbit store, as a table or JSON."""
 
-import datetime as dt
-import re
-
 import click
 
 from orbit_dagster.cli import location
-from orbit_dagster.cli.output import echo_json, store, utc_z
-
-# "90m", "24h", "7d": a number and a unit is all a window needs (no library for three units).
-WINDOW = re.compile(r"(\d+)([mhd])")
-UNITS = {"m": "minutes", "h": "hours", "d": "days"}
-
-
-def parse_window(text: str) -> dt.timedelta:
-    match = WINDOW.fullmatch(text.strip())
-    if match is None or int(match.group(1)) == 0:
-        raise click.BadParameter(
-            f"{text!r} is not a window: give a number and m, h or d (e.g. 90m, 24h, 7d)",
-            param_hint="--since",
-        )
-    return dt.timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+from orbit_dagster.cli.output import echo_json, parse_window, store, utc_z
 
 
 @click.command("stats")

@@ -23,7 +23,7 @@ import boto3
 import pytest
 
 from orbit_dagster_tests.documents import veryfi_server as vs
-from orbit_dagster_tests.servers import QuietHandler, local_server
+from orbit_dagster_tests.servers import QuietHandler, free_port, local_server
 
 AWS_ACCESS_KEY_ID = "AKIATESTORBIT0000001"
 AWS_SECRET_ACCESS_KEY = "test-aws-secret-key-3c2d1e0f"
@@ -35,12 +35,6 @@ PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
 HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 32
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -87,7 +81,7 @@ def _proxy(target_port: int, server: S3Server) -> type[QuietHandler]:
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
     """moto's standalone S3 server in its own process, behind the counting proxy."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,

@@ -12,7 +12,6 @@ are copied from there), else to a temporary folder kept by pytest.
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from playwright.sync_api import BrowserContext, Page, ViewportSize, sync_playwri
 from orbit_dagster import settings
 from orbit_dagster.sources.bundled import sample_path
 from orbit_dagster.store import Store
+from orbit_dagster_tests.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 # The flags this machine needs: without the background-networking ones Chromium's calls to
@@ -63,12 +63,6 @@ class OrbitUI:
     store: Store  # the Orbit store the refreshes wrote
     definitions: dg.Definitions  # the code location the webserver serves
     screenshots: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _orbit(env: dict[str, str], *args: str) -> None:
@@ -143,7 +137,7 @@ def orbit_ui(tmp_path_factory) -> Iterator[OrbitUI]:
     }
     screenshots = Path(os.environ.get("ORBIT_UI_SCREENSHOTS") or root / "screenshots")
     screenshots.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     log = root / "webserver.log"
     # Started first: it loads the code location while the runs are made (it reads the
     # instance when a page asks, so it sees runs made after it started).
