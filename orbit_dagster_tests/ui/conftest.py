@@ -139,6 +139,12 @@ def orbit_ui(tmp_path_factory) -> Iterator[OrbitUI]:
     screenshots.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = root / "webserver.log"
+    # The instance's SQLite files exist before two processes open it: a webserver and an
+    # `orbit refresh` creating them at the same moment can both stamp the schedule storage's
+    # alembic_version, and the next opening fails on "more than one head present" (a race in
+    # Dagster's SQLite storage set-up, seen in CI once `orbit refresh` started faster).
+    with dg.DagsterInstance.from_config(str(home)):
+        pass
     # Started first: it loads the code location while the runs are made (it reads the
     # instance when a page asks, so it sees runs made after it started).
     with open(log, "wb") as out:
