@@ -10,6 +10,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -39,6 +40,15 @@ def postgres_url() -> Iterator[str]:
         from orbit_dagster.store.engine import _engine
 
         _engine.cache_clear()  # close pooled connections before dropping the database
+
+
+def create_instance_storage(home: Path) -> None:
+    """Create the SQLite files of the Dagster instance in `home` before several processes open
+    it: two processes creating them at the same moment can both stamp the schedule storage's
+    alembic_version, and every later opening fails on "more than one head present" (a race in
+    Dagster's SQLite storage set-up, seen in CI)."""
+    with dg.DagsterInstance.from_config(str(home)):
+        pass
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -27,6 +27,7 @@ from playwright.sync_api import BrowserContext, Page, ViewportSize, sync_playwri
 from orbit_dagster import settings
 from orbit_dagster.sources.bundled import sample_path
 from orbit_dagster.store import Store
+from orbit_dagster_tests.conftest import create_instance_storage
 from orbit_dagster_tests.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -139,12 +140,7 @@ def orbit_ui(tmp_path_factory) -> Iterator[OrbitUI]:
     screenshots.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = root / "webserver.log"
-    # The instance's SQLite files exist before two processes open it: a webserver and an
-    # `orbit refresh` creating them at the same moment can both stamp the schedule storage's
-    # alembic_version, and the next opening fails on "more than one head present" (a race in
-    # Dagster's SQLite storage set-up, seen in CI once `orbit refresh` started faster).
-    with dg.DagsterInstance.from_config(str(home)):
-        pass
+    create_instance_storage(home)  # before the webserver and the refreshes open it at once
     # Started first: it loads the code location while the runs are made (it reads the
     # instance when a page asks, so it sees runs made after it started).
     with open(log, "wb") as out:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from orbit_dagster import settings
 from orbit_dagster.store import Store
+from orbit_dagster_tests.conftest import create_instance_storage
 
 DEADLINE_SECONDS = 150
 
@@ -27,6 +28,7 @@ def test_daemon_turns_a_new_metric_into_a_partition_with_points(tmp_path):
         "ORBIT_DATA_DIR": str(tmp_path / "data"),
     }
     log_path = tmp_path / "daemon.log"
+    create_instance_storage(home)  # before the daemon and `orbit` open it at once
     with open(log_path, "wb") as log:
         daemon = subprocess.Popen(
             [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", "workspace.yaml"],
