@@ -27,10 +27,10 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
-from orbit_dagster.refresh.plan import plan
 from orbit_dagster.store import Point, Store
 from orbit_dagster.store import schema as t
 from orbit_dagster_tests.scratch_database import scratch_database, url_text
+from orbit_dagster_tests.store.claimed import add_claimed_metric
 
 RUN = "bench-run"
 REGIONS = ["eu", "us", "asia", "africa"]
@@ -57,18 +57,6 @@ def fresh_database(url: str | None) -> Iterator[str]:
         return
     with scratch_database("orbit_bench") as scratch:
         yield url_text(scratch)
-
-
-def add_claimed(store: Store, metric_id: str) -> None:
-    store.add_metric(metric_id, name=metric_id, template="file", config={"path": "x.json"})
-    store.refresh_log.begin(
-        metric_id,
-        RUN,
-        pipeline_name="refresh_metric_job",
-        mode="create",
-        plan=plan("create"),
-        is_run_active=lambda _run: False,
-    )
 
 
 def csv_bytes(metric_id: str, points: list[Point]) -> bytes:
@@ -111,7 +99,7 @@ def timed(action: Callable[[], object]) -> float:
 def save_arms(store: Store, points: list[Point], again: list[Point], turn: int) -> dict:
     """The seconds of a new-metric save, a soft refresh and a hard refresh on `store`."""
     fresh = f"new-{turn}"
-    add_claimed(store, fresh)
+    add_claimed_metric(store, fresh, RUN)
     new = timed(lambda: store.save_points(fresh, RUN, points, replace=False, transformer=None))
     store.delete_metric(fresh)
     soft = timed(lambda: store.save_points("big", RUN, again, replace=False, transformer=None))
@@ -130,7 +118,7 @@ def main(count: int, runs: int, postgres: str | None) -> None:
     with fresh_database(postgres) as url, tempfile.TemporaryDirectory() as tmp:
         stores = {"": Store(url), "sqlite ": Store(f"sqlite:///{Path(tmp) / 'orbit.sqlite3'}")}
         for store in stores.values():
-            add_claimed(store, "big")
+            add_claimed_metric(store, "big", RUN)
             store.save_points("big", RUN, points, replace=False, transformer=None)
         engine = stores[""].engine
         points_table = t.metric_data_points

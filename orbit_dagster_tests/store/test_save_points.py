@@ -11,7 +11,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from orbit_dagster.store import MetricBusyError, Point, Store, Transformer
 from orbit_dagster.store import schema as t
 from orbit_dagster_tests.conftest import empty_store
-from orbit_dagster_tests.store.test_store import CODE, RUN, add_claimed_metric, claim, day
+from orbit_dagster_tests.store.claimed import RUN, add_claimed_metric, claim
+from orbit_dagster_tests.store.test_store import CODE, day
 
 UTC = dt.UTC
 PLUS_0530 = dt.timezone(dt.timedelta(hours=5, minutes=30))

@@ -6,7 +6,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from orbit_dagster.refresh.plan import plan
 from orbit_dagster.store import (
     MetricBusyError,
     MetricExistsError,
@@ -16,8 +15,8 @@ from orbit_dagster.store import (
     Transformer,
 )
 from orbit_dagster.store import schema as t
+from orbit_dagster_tests.store.claimed import RUN, add_claimed_metric, claim
 
-RUN = "run-1"
 CODE = Transformer(
     code="def transform(payload, config):\n    return []\n", generator="test", template="file"
 )
@@ -25,23 +24,6 @@ CODE = Transformer(
 
 def day(n: int) -> dt.datetime:
     return dt.datetime(2026, 10, 1) + dt.timedelta(days=n)
-
-
-def claim(store, metric_id: str, run_id: str = RUN, active=lambda _run: True) -> None:
-    store.refresh_log.begin(
-        metric_id,
-        run_id,
-        pipeline_name="refresh_metric_job",
-        mode="create",
-        plan=plan("create"),
-        is_run_active=active,
-    )
-
-
-def add_claimed_metric(store) -> str:
-    store.add_metric("m1", name="Metric one", template="file", config={"path": "x.json"})
-    claim(store, "m1")
-    return "m1"
 
 
 @pytest.fixture
