@@ -57,9 +57,19 @@ class TransformerGeneration(dg.ConfigurableResource):
         openai: ModelClients | None,
         pool: SandboxPool | None = None,
     ) -> Iterator[TransformerTools]:
-        """The refresh steps' transformer tools for one op: the model's client when set."""
-        if not self.model or openai is None:
+        """The refresh steps' transformer tools for one op: the model's client when set.
+
+        A model with no `openai` resource to reach it is refused, not replaced by the
+        built-in generator: transformers would quietly come from another writer."""
+        if not self.model:
             yield TransformerTools(pool=pool)
             return
+        if openai is None:
+            raise dg.Failure(
+                description=f"transformer_generation names the model {self.model!r} but the "
+                "`openai` resource is empty: set OPENAI_API_KEY, or unset the model to use the "
+                "built-in generator",
+                allow_retries=False,
+            )
         with openai.get_client(context) as client:
             yield TransformerTools(model=Model(client=client, name=self.model), pool=pool)

@@ -2,6 +2,7 @@
 
 import json
 
+import dagster as dg
 import pytest
 
 from orbit_dagster.dagster_api import run_refresh
@@ -64,3 +65,14 @@ def test_model_failing_falls_back_to_the_built_in_generator(model_env, instance)
     assert outcome.success, outcome.error
     assert store.get_transformer("ingestion", "m").generator == "builtin-v1"
     assert store.count_points("m") == 4
+
+
+def test_a_model_with_no_client_to_reach_it_is_refused_not_replaced():
+    from orbit_dagster.defs.metrics.resources import TransformerGeneration
+
+    generation = TransformerGeneration(model="gpt-test")
+    with (
+        pytest.raises(dg.Failure, match=r"names the model 'gpt-test'.*set OPENAI_API_KEY"),
+        generation.tools(dg.build_op_context(), None),
+    ):
+        pass
