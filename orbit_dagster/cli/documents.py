@@ -12,15 +12,15 @@ import click
 
 from orbit_dagster.cli import location, output
 from orbit_dagster.cli.errors import ExitCode
-from orbit_dagster.cli.output import echo_json, fail
+from orbit_dagster.cli.output import echo_json, echo_table, fail, plain, utc_z
 from orbit_dagster.store.documents import DocumentNotFoundError
 
 # What `list` and the text output of `submit` show, in this order.
 COLUMNS = ("id", "status", "vendor_name", "total", "currency", "file_name", "sha256")
 
 
-def _line(row: dict[str, Any]) -> str:
-    return "  ".join("-" if row.get(c) is None else str(row[c]) for c in COLUMNS)
+def _cells(row: dict[str, Any]) -> list[Any]:
+    return [row.get(column) for column in COLUMNS]
 
 
 @click.group()
@@ -52,13 +52,20 @@ def submit(paths: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         echo_json(results)
     else:
+        done = [row for row in results if row["status"] != "failed"]
+        if done:
+            echo_table(
+                ("path", *COLUMNS, "s3 object"),
+                [
+                    (row["path"], *_cells(row), f"s3://{row['s3_bucket']}/{row['s3_key']}")
+                    for row in done
+                ],
+            )
         for row in results:
             if row["status"] == "failed":
                 # The reason often starts with the path already: not twice on one line.
                 reason = str(row["error"]).removeprefix(f"{row['path']}: ")
                 click.echo(f"{row['path']}: failed: {reason} (run {row['run_id']})", err=True)
-            else:
-                click.echo(f"{row['path']}: {_line(row)}  s3://{row['s3_bucket']}/{row['s3_key']}")
     if any(row["status"] == "failed" for row in results):
         sys.exit(ExitCode.FAILED)  # each failed file's one line is printed above
 
@@ -71,8 +78,11 @@ def list_documents(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    for row in rows:
-        click.echo(_line(row))
+    echo_table(
+        COLUMNS,
+        [_cells(row) for row in rows],
+        empty="no documents stored yet: `orbit documents submit FILE` processes one",
+    )
 
 
 @documents.command("show")
@@ -89,6 +99,13 @@ def show(key: str, as_json: bool) -> None:
         return
     for name, value in row.items():
         if name not in ("veryfi_response", "line_items"):
-            click.echo(f"{name}: {value}")
-    for item in row["line_items"] or []:
-        click.echo(f"  {item.get('quantity', '')} x {item.get('description')}  {item.get('total')}")
+            click.echo(utc_z(f"{name}: {plain(value)}"))
+    if row["line_items"]:
+        click.echo("line items:")
+        echo_table(
+            ("quantity", "description", "total"),
+            [
+                (item.get("quantity"), item.get("description"), item.get("total"))
+                for item in row["line_items"]
+            ],
+        )

@@ -7,6 +7,8 @@ an exit code that says which kind of failure it was. The stack is printed only w
 store) propagate, and it maps them here.
 """
 
+import os
+import signal
 import sys
 import traceback
 from enum import IntEnum
@@ -28,6 +30,7 @@ class ExitCode(IntEnum):
     REFUSED = 3  # input or configuration refused before anything ran
     STORE_UNAVAILABLE = 4  # the Orbit store's database cannot be reached
     UNEXPECTED = 5  # a bug: the stack is printed with the line
+    BROKEN_PIPE = 128 + signal.SIGPIPE  # the reader of stdout went away, as a shell reports it
 
 
 EXIT_CODES = {
@@ -37,6 +40,7 @@ EXIT_CODES = {
     ExitCode.REFUSED: "refused before anything ran: unknown id, bad config, a secret in config",
     ExitCode.STORE_UNAVAILABLE: "the Orbit store cannot be reached (ORBIT_DATABASE_URL)",
     ExitCode.UNEXPECTED: "an unexpected error: a bug, printed with its stack",
+    ExitCode.BROKEN_PIPE: "the output's reader stopped reading (`orbit ... | head`)",
 }
 
 STORE_HINT = "is the database server running, and is ORBIT_DATABASE_URL its address?"
@@ -124,6 +128,13 @@ class OrbitGroup(click.Group):
             raise
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader went away (`orbit metrics list | head`): the rest of the output is
+            # not wanted. Exit as a Unix tool killed by SIGPIPE would, without a stack, and
+            # point stdout at /dev/null so the interpreter's final flush does not fail again
+            # (the recipe of Python's signal module documentation).
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(ExitCode.BROKEN_PIPE) from None
         except Exception as error:
             failure = as_failure(error)
             if failure is None or verbose:
@@ -143,5 +154,5 @@ def _print_stack(error: BaseException | None) -> None:
 
 def exit_codes_epilog() -> str:
     """The exit-code table for `orbit --help` (click keeps `\\b` paragraphs as written)."""
-    rows = "\n".join(f"  {int(code)}  {meaning}" for code, meaning in EXIT_CODES.items())
+    rows = "\n".join(f"  {int(code):>3}  {meaning}" for code, meaning in EXIT_CODES.items())
     return f"\b\nExit codes:\n{rows}"

@@ -8,7 +8,6 @@ Commands that run or register Dagster things reach it through `cli/location.py`,
 imports Dagster only when called: `metrics list` and `metrics show` need not pay for it.
 """
 
-import json
 import shlex
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from orbit_dagster.cli.output import (
     fail,
     parse_config,
     status_and_when,
+    status_time,
     status_word,
 )
 from orbit_dagster.cli.runs import check_interrupted, dagster_home, recover, resume, runs
@@ -204,9 +204,21 @@ def metrics_list(as_json: bool) -> None:
         return
     # Dagster is asked (and imported) only for the rows whose lock is held.
     is_active = location.run_is_active(store)
+    words = [status_word(row, is_active) for row in rows]
     echo_table(
-        ("id", "template", "status", "name"),
-        [(row["id"], row["template"], status_word(row, is_active), row["name"]) for row in rows],
+        ("id", "template", "status", "since", "name", "last error"),
+        [
+            (
+                row["id"],
+                row["template"],
+                word,
+                status_time(row, word),
+                row["name"],
+                row["last_error"] if word == "failed" else None,
+            )
+            for row, word in zip(rows, words, strict=True)
+        ],
+        empty="no metrics yet: `orbit demo` adds samples, `orbit metrics add --help` your own",
     )
 
 
@@ -258,8 +270,9 @@ def metrics_delete(metric_id: str) -> None:
     click.echo(f"deleted metric {metric_id}")
 
 
-def _refresh(metric_id: str, mode: str) -> None:
-    """Run one refresh through Dagster and print its outcome; OrbitFailure when it failed."""
+def _refresh(metric_id: str, mode: str, *, as_json: bool = False) -> None:
+    """Run one refresh through Dagster and print its outcome, as a line or (`as_json`) one
+    JSON object; OrbitFailure when it failed (after the JSON, which says so too)."""
     from orbit_dagster import dagster_api
 
     store = output.store()
@@ -271,20 +284,36 @@ def _refresh(metric_id: str, mode: str) -> None:
         mode,  # type: ignore[arg-type]
         verbose=output.verbose(),
     )
-    if not outcome.success:
-        raise refresh_failure(store, metric_id, mode, outcome.run_id, outcome.error)
-    click.echo(
-        f"{metric_id}: {mode} succeeded (run {outcome.run_id}), "
-        f"{store.count_points(metric_id)} points stored"
+    failure = (
+        None
+        if outcome.success
+        else refresh_failure(store, metric_id, mode, outcome.run_id, outcome.error)
     )
+    points = store.count_points(metric_id)
+    if as_json:
+        echo_json(
+            {
+                "metric_id": metric_id,
+                "mode": mode,
+                "run_id": outcome.run_id,
+                "status": "failed" if failure else "succeeded",
+                "points": points,
+                "error": failure.message if failure else None,
+            }
+        )
+    elif not failure:
+        click.echo(f"{metric_id}: {mode} succeeded (run {outcome.run_id}), {points} points stored")
+    if failure:
+        raise failure
 
 
 @cli.command("refresh")
 @click.argument("metric_id")
 @click.option("--mode", type=click.Choice(MODES), default="soft-refresh", show_default=True)
-def refresh(metric_id: str, mode: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
+def refresh(metric_id: str, mode: str, as_json: bool) -> None:
     """Refresh one metric through the Dagster job `refresh_metric_job`."""
-    _refresh(metric_id, mode)
+    _refresh(metric_id, mode, as_json=as_json)
 
 
 @cli.command("progress")
@@ -310,10 +339,12 @@ def progress(metric_id: str, organization: str | None, as_json: bool) -> None:
     run = f" (run {record.run_id})" if record.run_id else ""
     click.echo(f"{metric_id}: {state}{run}")
     # The terminal shows the last run's steps too, finished or not, in the store's words.
-    for step in record.finished_steps if record.processing else record.steps:
-        duration = "" if step.duration_ms is None else f"{step.duration_ms} ms"
-        display = BY_NAME[step.step].display_name
-        click.echo(f"  {display:<34} {step.status:<11} {duration}".rstrip())
+    steps = record.finished_steps if record.processing else record.steps
+    if steps:
+        echo_table(
+            ("step", "status", "ms"),
+            [(BY_NAME[step.step].display_name, step.status, step.duration_ms) for step in steps],
+        )
     if record.error:
         click.echo(f"  error: {record.error}")
 
@@ -361,15 +392,15 @@ def demo() -> None:
             failure.show()
             failed.append(metric_id)
     click.echo("")
-    click.echo(f"{'metric':<24} {'date':<22} {'value':>12}  dimensions")
-    for metric in store.list_metrics():
-        if not metric["id"].startswith("demo-"):
-            continue
-        for point in store.list_points(metric["id"])[-DEMO_POINTS_SHOWN:]:
-            dims = json.dumps(point.dimensions) if point.dimensions else ""
-            click.echo(
-                f"{metric['id']:<24} {point.to_json()['date']:<22} {point.value:>12g}  {dims}"
-            )
+    echo_table(
+        ("metric", "date", "value", "dimensions"),
+        [
+            (metric["id"], point.to_json()["date"], f"{point.value:g}", point.dimensions or None)
+            for metric in store.list_metrics()
+            if metric["id"].startswith("demo-")
+            for point in store.list_points(metric["id"])[-DEMO_POINTS_SHOWN:]
+        ],
+    )
     if failed:
         fail(f"demo refresh failed for {', '.join(failed)}", code=ExitCode.FAILED)
     click.echo("")

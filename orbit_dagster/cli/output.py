@@ -19,6 +19,9 @@ from orbit_dagster.sources.redaction import REDACTED
 from orbit_dagster.sources.urls import secret_keys
 from orbit_dagster.store import Store
 
+# A cell that reads as a number ("-" for none, a percentage, a unit-less figure): such columns
+# line up on the right.
+NUMBER = re.compile(r"-|[-+]?\d[\d,]*(\.\d+)?(e[-+]?\d+)?%?")
 UTC_OFFSET = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?)\+00:00\b")
 
 
@@ -62,17 +65,31 @@ def utc_z(text: str) -> str:
     return UTC_OFFSET.sub(r"\1Z", text)
 
 
-def echo_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Rows under a header, columns as wide as their longest cell (the last is not padded);
-    None shows as "-", timestamps end in `Z`."""
+def echo_table(
+    header: Sequence[str], rows: Sequence[Sequence[Any]], *, empty: str | None = None
+) -> None:
+    """Rows under a header, columns as wide as their longest cell; a column of numbers is
+    right-aligned, the last column otherwise unpadded. None shows as "-", timestamps end in
+    `Z`. With no rows, `empty` (what to do next) is printed instead of a bare header."""
+    if not rows and empty is not None:
+        click.echo(empty)
+        return
     lines = [
         list(header),
         *([utc_z(plain(cell)) for cell in row] for row in rows),
     ]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-    for *cells, last in lines:
-        padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=True)]
-        click.echo("  ".join([*padded, last]).rstrip())
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    numeric = [
+        all(NUMBER.fullmatch(line[i]) for line in lines[1:])
+        and any(line[i] != "-" for line in lines[1:])
+        for i in range(len(header))
+    ]
+    for line in lines:
+        cells = [
+            cell.rjust(width) if right else cell.ljust(width)
+            for cell, width, right in zip(line, widths, numeric, strict=True)
+        ]
+        click.echo("  ".join(cells).rstrip())
 
 
 def fail(message: str, *, code: ExitCode = ExitCode.REFUSED, hint: str | None = None) -> NoReturn:
@@ -119,9 +136,15 @@ def status_word(metric: dict[str, Any], is_run_active: Callable[[str], bool]) ->
     return "ok" if metric.get("last_fetched_at") else "never run"
 
 
+def status_time(metric: dict[str, Any], word: str) -> Any:
+    """When the metric came to stand as `word` says: the failure's time for `failed`, the
+    last successful refresh for `ok`, None otherwise."""
+    return {"failed": metric.get("last_error_at"), "ok": metric.get("last_fetched_at")}.get(word)
+
+
 def status_and_when(metric: dict[str, Any], is_run_active: Callable[[str], bool]) -> str:
     """The status word, and for `failed` when it failed (`metrics show`, `progress`)."""
     word = status_word(metric, is_run_active)
     if word != "failed":
         return word
-    return f"failed at {metric.get('last_error_at') or 'an unrecorded time'}"
+    return f"failed at {status_time(metric, word) or 'an unrecorded time'}"

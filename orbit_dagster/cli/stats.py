@@ -4,7 +4,7 @@ Dagster's run storage in `DAGSTER_HOME` and the Orbit store, as a table or JSON.
 import click
 
 from orbit_dagster.cli import location
-from orbit_dagster.cli.output import echo_json, parse_window, store, utc_z
+from orbit_dagster.cli.output import echo_json, echo_table, parse_window, store, utc_z
 
 
 @click.command("stats")
@@ -21,16 +21,22 @@ def stats(window: str, as_json: bool) -> None:
         echo_json(figures)
         return
     click.echo(utc_z(f"runs from {figures['since']} to {figures['until']}: {figures['runs']}"))
-    click.echo(f"{'job':<32} {'runs':>5} {'ok':>5} {'failed':>6} {'success':>8} {'/hour':>7} "
-               f"{'p50 s':>8} {'p95 s':>8}")  # fmt: skip
-    for job, row in figures["jobs"].items():
-        rate = "-" if row["success_rate"] is None else f"{row['success_rate']:.0%}"
-        p50 = "-" if row["p50_seconds"] is None else f"{row['p50_seconds']:.2f}"
-        p95 = "-" if row["p95_seconds"] is None else f"{row['p95_seconds']:.2f}"
-        click.echo(
-            f"{job:<32} {row['runs']:>5} {row['succeeded']:>5} {row['failed']:>6} {rate:>8} "
-            f"{row['runs_per_hour']:>7.2f} {p50:>8} {p95:>8}"
-        )
+    echo_table(
+        ("job", "runs", "ok", "failed", "success", "/hour", "p50 s", "p95 s"),
+        [
+            (
+                job,
+                row["runs"],
+                row["succeeded"],
+                row["failed"],
+                None if row["success_rate"] is None else f"{row['success_rate']:.0%}",
+                f"{row['runs_per_hour']:.2f}",
+                None if row["p50_seconds"] is None else f"{row['p50_seconds']:.2f}",
+                None if row["p95_seconds"] is None else f"{row['p95_seconds']:.2f}",
+            )
+            for job, row in figures["jobs"].items()
+        ],
+    )
     for run in figures["failed_runs"]:
         click.echo(
             utc_z(f"failed: {run['started']} {run['job']} run {run['run_id']}: {run['error']}")

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from orbit_dagster.cli.errors import ExitCode
-from orbit_dagster.cli.output import echo_json, fail, parse_config, store
+from orbit_dagster.cli.output import echo_json, echo_table, fail, parse_config, store
 from orbit_dagster.refresh.preview import preview_series
 from orbit_dagster.sources import SourceError
 from orbit_dagster.store import MetricNotFoundError
@@ -151,10 +151,13 @@ def preview(
         return
     click.echo(result.generated.note)
     click.echo("")
-    click.echo(f"{'#':>2}  {'series':<48} config")
-    for candidate in candidates:
-        mark = "*" if candidate["rank"] == 1 else " "
-        click.echo(f"{candidate['rank']:>2}{mark} {candidate['series']:<48} {candidate['config']}")
+    echo_table(
+        ("#", "series", "config"),
+        [
+            (f"{c['rank']}{'*' if c['rank'] == 1 else ''}", c["series"], c["config"])
+            for c in candidates
+        ],
+    )
     click.echo("")
     skipped = _skipped_text(result.skipped)
     click.echo(f"{len(result.points)} points" + (f"; {skipped}" if skipped else ""))
@@ -163,16 +166,20 @@ def preview(
         if len(result.points) <= 2 * rows
         else (result.points[:rows] + [None] + result.points[-rows:])
     )
-    click.echo(f"  {'date':<22} {'value':>14}  dimensions")
-    for point in shown:
-        if point is None:
-            click.echo("  ...")
-            continue
-        dimensions = json.dumps(point["dimensions"]) if point["dimensions"] else ""
-        click.echo(f"  {point['date']:<22} {point['value']:>14g}  {dimensions}")
-    click.echo(f"total per {period}:")
-    for key, total in list(totals.items())[-12:]:
-        click.echo(f"  {key:<22} {total:>14g}")
+    echo_table(
+        ("date", "value", "dimensions"),
+        [
+            ("...", None, None)
+            if point is None
+            else (point["date"], f"{point['value']:g}", point["dimensions"] or None)
+            for point in shown
+        ],
+    )
+    click.echo("")
+    echo_table(
+        (f"total per {period}", "value"),
+        [(key, f"{total:g}") for key, total in list(totals.items())[-12:]],
+    )
     click.echo("nothing was saved")
 
 

@@ -77,8 +77,17 @@ def test_add_refresh_show_points_json(run_orbit, tmp_path):
         "0 6 * * *",
     )
     assert added.returncode == 0, added.stderr
-    refreshed = run_orbit("refresh", "s1", "--mode", "create")
+    refreshed = run_orbit("refresh", "s1", "--mode", "create", "--json")
     assert refreshed.returncode == 0, refreshed.stderr
+    outcome = json.loads(refreshed.stdout)
+    assert outcome == {
+        "metric_id": "s1",
+        "mode": "create",
+        "run_id": outcome["run_id"],
+        "status": "succeeded",
+        "points": 2,
+        "error": None,
+    }
     shown = run_orbit("metrics", "show", "s1", "--points", "--json")
     metric = json.loads(shown.stdout)
     assert metric["schedule"] == "0 6 * * *"
@@ -91,8 +100,11 @@ def test_add_refresh_show_points_json(run_orbit, tmp_path):
     progress = json.loads(run_orbit("progress", "s1", "--json").stdout)
     assert progress["isProcessing"] is False and progress["completedSteps"] == []
     shown = run_orbit("progress", "s1").stdout.splitlines()
-    assert shown[0].startswith("s1: ok (run ") and len(shown) == 10  # the last run's 9 steps
-    assert shown[1].split() == ["Fetching", "API", "data", "success", shown[1].split()[-2], "ms"]
+    assert shown[0] == f"s1: ok (run {outcome['run_id']})"
+    assert len(shown) == 11  # a header and the last run's 9 steps
+    assert shown[1].split() == ["step", "status", "ms"]
+    assert shown[2].split()[:-1] == ["Fetching", "API", "data", "success"]
+    assert shown[2].split()[-1].isdigit() and shown[3].split()[-2:] == ["skipped", "-"]
 
 
 def test_failing_refresh_exits_non_zero_with_the_reason(run_orbit, tmp_path):
@@ -120,6 +132,19 @@ def test_failing_refresh_exits_non_zero_with_the_reason(run_orbit, tmp_path):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", shown["last_error_at"])
     status = run_orbit("metrics", "show", "bad").stdout.splitlines()[0]
     assert status == f"status: failed at {shown['last_error_at']}: {shown['last_error']}"
+    # metrics list: the same word, when, and the error, in aligned columns under a header.
+    header, row = run_orbit("metrics", "list").stdout.splitlines()
+    assert header.split("  ")[0] == "id" and header.index("last error") == row.index(
+        shown["last_error"]
+    )
+    assert row.split()[:4] == ["bad", "file", "failed", shown["last_error_at"]]
+    # --json says it failed and why, with the one line on stderr too, exit 1 all the same.
+    again = run_orbit("refresh", "bad", "--json")
+    assert again.returncode == 1
+    outcome = json.loads(again.stdout)
+    assert outcome["status"] == "failed" and outcome["points"] == 0
+    assert outcome["error"] == again.stderr.splitlines()[0]
+    assert outcome["error"].startswith("bad: soft-refresh failed at fetching-api-data: ")
 
 
 @pytest.mark.parametrize(
@@ -383,7 +408,8 @@ def test_list_and_progress_say_the_same_status_word(run_orbit, tmp_path):
     assert run_orbit("refresh", "good", "--mode", "create").returncode == 0
     assert run_orbit("refresh", "a-long-metric-id-that-is-wider").returncode == 1
     listed = run_orbit("metrics", "list").stdout.splitlines()
-    assert listed[0].split() == ["id", "template", "status", "name"]
+    assert [c for c in listed[0].split("  ") if c] == [
+        "id", "template", "status", "since", "name", "last error"]  # fmt: skip
     # Aligned columns: every status starts where the header's does.
     column = listed[0].index("status")
     assert [line[column:].split("  ")[0].strip() for line in listed[1:]] == ["failed", "ok"]

@@ -2,9 +2,11 @@
 
 import functools
 import json
+import re
 
 import pytest
 
+from orbit_dagster.cli.documents import COLUMNS
 from orbit_dagster_tests.documents.fixtures import (
     SECRETS,
     document_servers,
@@ -41,10 +43,21 @@ def test_submit_twice_list_and_show(orbit, document_servers, tmp_path):
 
     listed = orbit("list", "--json")
     assert [row["sha256"] for row in json.loads(listed.stdout)] == [first["sha256"]]
+    header, row = orbit("list").stdout.splitlines()
+    assert header.split() == list(COLUMNS)
+    assert row.split()[:3] == [str(first["id"]), "completed", "Acme"]
+    assert row.index("42.5") + len("42.5") == header.index("total") + len("total")  # right-aligned
     shown = json.loads(orbit("show", first["sha256"], "--json").stdout)
     assert shown["veryfi_response"]["id"] == int(first["veryfi_id"])
-    text = orbit("show", str(first["id"]))
-    assert "vendor_name: Acme Office Supply" in text.stdout and "Stapler" in text.stdout
+    text = orbit("show", str(first["id"])).stdout.splitlines()
+    assert "vendor_name: Acme Office Supply" in text
+    # Every field as text: no Python reprs, times in ISO-8601 UTC with Z.
+    assert not any(word in line for line in text for word in ("None", "datetime.", "{'"))
+    created = next(line for line in text if line.startswith("created_at: "))
+    assert re.fullmatch(r"created_at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", created)
+    items = text[text.index("line items:") + 1 :]
+    assert items[0].split() == ["quantity", "description", "total"]
+    assert any("Stapler" in line for line in items[1:])
     data = tmp_path / "data"
     for file in (p for p in data.rglob("*") if p.is_file()):
         for secret in SECRETS:
@@ -71,3 +84,10 @@ def test_missing_credentials_are_named(orbit, tmp_path):
         in result.stderr
     )
     assert "Traceback" not in result.stderr
+
+
+def test_an_empty_list_says_how_to_add_a_document(orbit):
+    listed = orbit("list")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout == "no documents stored yet: `orbit documents submit FILE` processes one\n"
+    assert json.loads(orbit("list", "--json").stdout) == []

@@ -2,8 +2,11 @@
 helps), its exit code, and the stack only with `--verbose` or for an unexpected error."""
 
 import json
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -167,3 +170,21 @@ def test_help_documents_every_exit_code(run_orbit):
     for code, meaning in EXIT_CODES.items():
         assert f"{int(code)}  {meaning}" in shown
     assert "--verbose" in shown
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path):
+    # `orbit metrics list | head -1`: the pipe is closed before the command writes its line.
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env["ORBIT_DATA_DIR"] = str(tmp_path / "data")
+    command = subprocess.Popen(
+        [sys.executable, "-m", "orbit_dagster.cli", "dagster-home"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert command.stdout is not None and command.stderr is not None
+    command.stdout.close()
+    with command.stderr:
+        stderr = command.stderr.read().decode()
+    assert command.wait(timeout=60) == ExitCode.BROKEN_PIPE == 141
+    assert stderr == ""

@@ -180,7 +180,10 @@ def test_preview_of_a_source_not_added_yet_shows_the_choice_and_saves_nothing(ru
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
     assert lines[0].startswith("Chose pageviews (records at results), sum per day")
-    assert " 1* pageviews (records at results)" in shown.stdout
+    # The candidates under a header, the chosen one starred, config in one column.
+    table = lines[lines.index(next(line for line in lines if line.startswith("#  "))) :]
+    assert table[1].startswith("1*  pageviews (records at results)")
+    assert table[1].index("records_path") == table[0].index("config")
     assert "records_path=results, value_path=visitors" in shown.stdout
     assert "nothing was saved" == lines[-1]
     report = json.loads(as_json.stdout)
