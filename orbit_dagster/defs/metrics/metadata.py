@@ -1,15 +1,19 @@
 """Materialization metadata of a metric's assets, shown per partition in the Dagster UI."""
 
 import base64
+import datetime as dt
 from typing import Any
 
 import dagster as dg
 
 from orbit_dagster.charts import ChartRenderError, render_png, rows_drawn, summarize
+from orbit_dagster.quality.freshness import moment
 from orbit_dagster.refresh.state import RefreshState
 from orbit_dagster.store import Store
 from orbit_dagster.store.step_log import step_of
 
+# The series facts that are dates (ISO-8601 text in `summarize`'s JSON).
+DATE_FACTS = ("first_date", "last_date", "value_date")
 # A picture is kept in the run's event log with every materialization: bound its size.
 MAX_PICTURE_BYTES = 300_000
 
@@ -26,14 +30,15 @@ def step_durations(store: Store, metric_id: str, run_id: str) -> dg.MetadataValu
 
 
 def points_metadata(state: RefreshState, durations: dg.MetadataValue) -> dict[str, Any]:
-    first, last = state.saved_range or (None, None)
     metadata: dict[str, Any] = {
         "step_durations_ms": durations,
         "points_saved": state.points_saved,
         "mode": state.mode,
-        "first_date": first.isoformat() if first else "",
-        "last_date": last.isoformat() if last else "",
     }
+    if state.saved_range:
+        first, last = state.saved_range
+        metadata["first_date"] = _timestamp(first)
+        metadata["last_date"] = _timestamp(last)
     if state.transformer is not None:
         metadata["transformer"] = dg.MetadataValue.md(f"```python\n{state.transformer.code}\n```")
         metadata["generator"] = state.transformer.generator
@@ -60,11 +65,23 @@ def chart_metadata(
         "mark": mark.get("type", "") if isinstance(mark, dict) else str(mark),
         # The spec without its data values, which can be the whole series.
         "vega_lite": dg.MetadataValue.json({k: v for k, v in spec.items() if k != "data"}),
-        **summarize(points).as_metadata(),
+        **{
+            # Dates as Dagster timestamps (the UI shows them in the viewer's time zone).
+            key: _timestamp(value) if key in DATE_FACTS else value
+            for key, value in summarize(points).as_metadata().items()
+        },
     }
     if picture:
         metadata["chart"] = _picture(spec)
     return metadata
+
+
+def _timestamp(value: dt.datetime | str) -> dg.MetadataValue:
+    """A store date (naive UTC, or ISO-8601 text) as a Dagster timestamp, which must be aware."""
+    aware = moment(value)
+    if aware is None:
+        raise ValueError(f"not a date: {value!r}")
+    return dg.MetadataValue.timestamp(aware)
 
 
 def _picture(spec: dict[str, Any]) -> dg.MetadataValue:

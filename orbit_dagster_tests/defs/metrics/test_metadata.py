@@ -36,7 +36,23 @@ def test_a_one_metric_refresh_shows_the_chart_as_a_picture(definitions, instance
     assert metadata["mark"] == "line"
     assert (metadata["points"], metadata["last_value"], metadata["change_vs_previous"]) == (
         5, 50.0, 0.25)  # fmt: skip
-    assert metadata["last_date"] == "2026-10-05T00:00:00Z"
+    # Dates are Dagster timestamps, counts ints, values floats: never text the UI cannot sort.
+    event = instance.get_latest_materialization_event(dg.AssetKey("metric_chart"))
+    assert event is not None and event.asset_materialization is not None
+    typed = event.asset_materialization.metadata
+    last = dt.datetime(2026, 10, 5, tzinfo=dt.UTC).timestamp()
+    assert typed["last_date"] == dg.MetadataValue.timestamp(last)
+    assert isinstance(typed["points"], dg.IntMetadataValue)
+    assert isinstance(typed["last_value"], dg.FloatMetadataValue)
+    assert isinstance(typed["vega_lite"], dg.JsonMetadataValue)
+    assert isinstance(typed["chart"], dg.MarkdownMetadataValue)
+    points_event = instance.get_latest_materialization_event(dg.AssetKey("metric_points"))
+    assert points_event is not None and points_event.asset_materialization is not None
+    saved = points_event.asset_materialization.metadata
+    first = dt.datetime(2026, 10, 1, tzinfo=dt.UTC).timestamp()
+    assert (saved["first_date"], saved["last_date"]) == (
+        dg.MetadataValue.timestamp(first), dg.MetadataValue.timestamp(last))  # fmt: skip
+    assert isinstance(saved["transformer"], dg.MarkdownMetadataValue)
     prefix = "![chart](data:image/png;base64,"
     assert metadata["chart"].startswith(prefix) and metadata["chart"].endswith(")")
     png = base64.b64decode(metadata["chart"][len(prefix) : -1])
