@@ -1,11 +1,12 @@
 """The code location's one entry point: every Dagster object under `defs/`, loaded by Dagster;
 and, for a process that runs metric jobs only, the metric domain alone (`metric_defs`)."""
 
-import os
 import warnings
 from pathlib import Path
 
 import dagster as dg
+
+from orbit_dagster import settings
 
 # Dagster itself passes the beta `owners` parameter when `Definitions` rebuilds each sensor to
 # attach the resources (`SensorDefinition.with_updated_jobs`), whether or not a sensor has
@@ -35,7 +36,7 @@ CELERY_CONFIG = {
 
 
 def executor() -> dg.ExecutorDefinition:
-    if os.environ.get("ORBIT_EXECUTOR", "in_process") == "celery":
+    if settings.executor_name() == "celery":
         # Imported here: celery is needed only where it is chosen.
         from dagster_celery import celery_executor
 
@@ -62,6 +63,9 @@ def metric_defs() -> dg.Definitions:
     from orbit_dagster.defs import metrics
     from orbit_dagster.defs.resources import metric_resources, store_resources
 
+    # A run's checks judge freshness by the default schedule: a bad ORBIT_REFRESH_CRON is
+    # refused here, before a run starts (the whole location refuses it with its schedule).
+    settings.refresh_cron()
     with warnings.catch_warnings():
         # Dagster 1.13 marks this loader (and the one it calls) as a preview: a PreviewWarning
         # on every call. The metric domain loads the same objects the folder loader does (a

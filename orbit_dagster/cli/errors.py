@@ -79,15 +79,17 @@ class OrbitFailure(click.ClickException):
             click.echo(f"hint: {self.hint}", err=file is None, file=file)
 
 
-def as_failure(error: Exception) -> OrbitFailure | None:
-    """Our own error as its one line and exit code; None for anything else."""
+def as_failure(error: BaseException) -> OrbitFailure | None:
+    """Our own error as its one line and exit code; None for anything else. Dagster wraps
+    what our code raises while it loads the code location (a `ComponentTreeException` around
+    a refused setting): the error it was raised from counts."""
     if isinstance(error, StoreUnavailableError):
         return OrbitFailure(str(error), code=ExitCode.STORE_UNAVAILABLE, hint=STORE_HINT)
     if isinstance(error, MetricNotFoundError):
         return OrbitFailure(str(error), hint=NOT_FOUND_HINT)
     if isinstance(error, OWN_ERRORS):
         return OrbitFailure(str(error))
-    return None
+    return None if error.__cause__ is None else as_failure(error.__cause__)
 
 
 def refresh_failure(

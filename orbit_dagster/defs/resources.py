@@ -53,8 +53,8 @@ def metric_resources() -> dict[str, Any]:
         "refresh_settings": RefreshSettings(
             # The value itself, not an EnvVar: Dagster checks an `EnvVar.int` against the field's
             # `gt=0` as 0 at load, so any ORBIT_BATCH_SIZE failed the code location. A batch
-            # size is no secret; a bad one still fails the load, with pydantic's message.
-            batch_size=int(os.environ.get("ORBIT_BATCH_SIZE") or DEFAULT_BATCH_SIZE),
+            # size is no secret; a bad one fails the load, naming the variable.
+            batch_size=settings.positive_int("ORBIT_BATCH_SIZE", DEFAULT_BATCH_SIZE),
             # A webhook URL often embeds a token: EnvVar keeps its value out of the UI.
             alert_webhook_url=optional_env("ORBIT_ALERT_WEBHOOK_URL"),
             ui_url=os.environ.get("ORBIT_UI_URL") or DEFAULT_UI_URL,

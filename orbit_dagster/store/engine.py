@@ -55,6 +55,11 @@ def normalize_url(url: str) -> sa.URL:
         ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         return parsed.set(drivername=POSTGRES_DRIVER)
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"ORBIT_DATABASE_URL names a {parsed.get_backend_name()!r} database: the Orbit store "
+            "is Postgres (postgresql://user@host:5432/orbit) or SQLite (sqlite:///path/orbit.sqlite3)"
+        )
     return parsed
 
 

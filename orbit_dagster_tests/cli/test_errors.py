@@ -188,3 +188,47 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path):
         stderr = command.stderr.read().decode()
     assert command.wait(timeout=60) == ExitCode.BROKEN_PIPE == 141
     assert stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "stderr"),
+    [
+        ("ORBIT_DATABASE_URL", "nonsense://x",
+         "ORBIT_DATABASE_URL names a 'nonsense' database: the Orbit store is Postgres "
+         "(postgresql://user@host:5432/orbit) or SQLite (sqlite:///path/orbit.sqlite3)"),
+        ("ORBIT_DATABASE_URL", "not a url",
+         "ORBIT_DATABASE_URL is not a database URL (expected e.g. "
+         "postgresql://user@host:5432/orbit or sqlite:///path/orbit.sqlite3)"),
+        ("ORBIT_DATA_DIR", "/proc/orbit",
+         "cannot create Orbit's data folder /proc/orbit (No such file or directory): set "
+         "ORBIT_DATA_DIR to a folder Orbit can write"),
+        ("DAGSTER_HOME", "/nonexistent/home",
+         "DAGSTER_HOME=/nonexistent/home is not a folder: create it (with the dagster.yaml of "
+         "the instance), or unset DAGSTER_HOME to use the embedded instance"),
+        ("ORBIT_BATCH_SIZE", "ten", "ORBIT_BATCH_SIZE='ten' is not a whole number above 0"),
+        ("ORBIT_BATCH_SIZE", "-1", "ORBIT_BATCH_SIZE='-1' is not a whole number above 0"),
+        ("ORBIT_REFRESH_CRON", "hourly",
+         "ORBIT_REFRESH_CRON='hourly' is not a cron expression of five fields (minute hour day "
+         "month weekday, e.g. '0 * * * *')"),
+        ("ORBIT_EXECUTOR", "Celery", "ORBIT_EXECUTOR='Celery' is not one of in_process, celery"),
+    ],
+)  # fmt: skip
+def test_a_setting_orbit_cannot_use_is_refused_naming_it(run_orbit, variable, value, stderr):
+    # `orbit sync` opens the store and the instance and loads the whole code location.
+    result = run_orbit("sync", extra_env={variable: value})
+    assert result.returncode == ExitCode.REFUSED == 3
+    assert (result.stdout, result.stderr) == ("", stderr + "\n")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("ORBIT_REFRESH_CRON", "* *"), ("ORBIT_BATCH_SIZE", "1.5")]
+)
+def test_a_refresh_with_a_bad_setting_is_refused_before_any_run(
+    run_orbit, tmp_path, variable, value
+):
+    add_file_metric(run_orbit, tmp_path, "m", [{"date": "2026-10-01", "value": 1}])
+    result = run_orbit("refresh", "m", extra_env={variable: value})
+    assert result.returncode == ExitCode.REFUSED == 3
+    assert result.stderr.startswith(f"{variable}='{value}' is not ")
+    assert result.stderr.count("\n") == 1
+    assert json.loads(run_orbit("runs", "--json").stdout) == []  # nothing ran
