@@ -13,6 +13,7 @@ import pytest
 import orbit_dagster
 from orbit_dagster.documents.jobs import DOCUMENT_JOB
 from orbit_dagster.refresh.jobs import BATCH_JOB, REFRESH_JOB
+from orbit_dagster.settings import ConfigurationError
 
 # The modules that may reach Dagster: the wiring (`defs/`), the entry point and
 # `dagster_api/`, the one package the command uses to reach Dagster. Everything else in the
@@ -176,5 +177,6 @@ def test_the_batch_size_is_read_from_orbit_batch_size(orbit_env, monkeypatch):
     monkeypatch.setenv("ORBIT_BATCH_SIZE", "0")
     with pytest.raises(Exception) as refused:
         defs()
-    # Dagster wraps the loading error; pydantic's own names the rule the value broke.
-    assert "greater than 0" in str(refused.value.__cause__)
+    # Dagster wraps the loading error around ours, which names the variable and the rule.
+    assert isinstance(refused.value.__cause__, ConfigurationError)
+    assert str(refused.value.__cause__) == "ORBIT_BATCH_SIZE='0' is not a whole number above 0"
