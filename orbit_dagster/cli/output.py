@@ -104,6 +104,9 @@ def parse_config(pairs: tuple[str, ...]) -> dict[str, Any]:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--config")
+        if key.strip() in config:
+            # Which one was meant? The last winning quietly would store the other's intent.
+            raise click.BadParameter(f"{key.strip()!r} is given twice", param_hint="--config")
         config[key.strip()] = value
     return config
 

@@ -25,6 +25,7 @@ Json = sa.JSON().with_variant(JSONB(), "postgresql")
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 ID_LENGTH = 128
+NAME_LENGTH = 200
 # Dimensions are part of a point's identity; they are stored a second time as canonical JSON
 # text so that one unique index works on both engines (JSON columns are not comparable).
 DIMENSIONS_KEY_LENGTH = 1000
@@ -51,7 +52,7 @@ integrations = sa.Table(
     "integrations",
     metadata,
     sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(NAME_LENGTH), nullable=False),
     sa.Column("kind", sa.String(50), nullable=False),
     # Non-secret settings only: secrets are named by environment variable, never stored.
     sa.Column("config", Json, nullable=False),
@@ -63,7 +64,7 @@ metrics = sa.Table(
     "metrics",
     metadata,
     sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(NAME_LENGTH), nullable=False),
     sa.Column("description", sa.Text(), nullable=False, server_default=""),
     sa.Column("template", sa.String(64), nullable=False),
     sa.Column(

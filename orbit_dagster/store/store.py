@@ -50,6 +50,15 @@ PointIdentity = tuple[dt.datetime, str]
 UPDATABLE = ("name", "description", "config", "schedule")
 
 
+def check_name(name: str) -> None:
+    """A metric's name says what it counts (the transformer generator reads it): refused when
+    blank, or longer than its column (which SQLite would keep and Postgres refuse)."""
+    if not name.strip():
+        raise StoreError("a metric needs a name: say what it counts, e.g. --name 'Signups per day'")
+    if len(name) > t.NAME_LENGTH:
+        raise StoreError(f"a metric's name is at most {t.NAME_LENGTH} characters, got {len(name)}")
+
+
 class Store:
     """The Orbit store over one database URL (SQLite or Postgres, same schema)."""
 
@@ -80,6 +89,7 @@ class Store:
                 f"invalid metric id {metric_id!r}: use 1 to {t.ID_LENGTH} letters, digits, '.', "
                 "'_' or '-', starting with a letter or digit"
             )
+        check_name(name)
         now = utcnow()
         row = {
             "id": metric_id,
@@ -179,6 +189,8 @@ class Store:
             raise StoreError(
                 f"cannot update {', '.join(unknown)}; updatable: {', '.join(UPDATABLE)}"
             )
+        if "name" in changes:
+            check_name(changes["name"])
         c = t.metrics.c
         with self.engine.begin() as conn:
             row = conn.execute(sa.select(t.metrics).where(c.id == metric_id)).mappings().first()
