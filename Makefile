@@ -14,8 +14,13 @@ demo: install
 
 # UI + daemon on the embedded instance the `orbit` command uses, so its runs show up here.
 # `orbit dagster-home` is the one place that says which instance (it writes dagster.yaml there).
+# `dg dev` is what Dagster 1.13 recommends (`dagster dev` prints a SupersessionWarning); it runs
+# the project's venv, and says so unless that venv is the active one: activate it, as
+# `source .venv/bin/activate` would.
+PORT ?= 3000
 dev:
-	DAGSTER_HOME=$$($(VENV)/bin/orbit dagster-home) $(VENV)/bin/dagster dev -h 127.0.0.1 -w workspace.yaml
+	DAGSTER_HOME=$$($(VENV)/bin/orbit dagster-home) VIRTUAL_ENV=$(abspath $(VENV)) \
+	PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/dg dev -h 127.0.0.1 -p $(PORT)
 
 test: install
 	$(PY) -m pytest -W default

@@ -2,7 +2,7 @@
 
 SQLite files under DAGSTER_HOME (Dagster's default), or a fresh Postgres database made for one
 benchmark on a server the caller names (`--dagster-postgres URL`) and dropped afterwards, so
-that runs of a benchmark never see each other's history. The project's `dagster.yaml` is the
+that runs of a benchmark never see each other's history. The project's `deploy/dagster.yaml` is the
 instance's configuration either way (queued run coordinator, its concurrency limits, run
 monitoring and retries), with dagster-postgres' `storage: postgres:` block added for Postgres,
 as `deploy/postgres/dagster.yaml` does.
@@ -29,10 +29,10 @@ def postgres_storage(url: sa.URL) -> dict[str, Any]:
 
 @contextmanager
 def dagster_home(folder: Path, postgres_server: str | None) -> Iterator[Path]:
-    """`folder` made a DAGSTER_HOME with the project's `dagster.yaml`, on SQLite or on a fresh
+    """`folder` made a DAGSTER_HOME with the project's `deploy/dagster.yaml`, on SQLite or on a fresh
     Postgres database of `postgres_server`; yields the folder."""
     folder.mkdir()
-    shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", folder / "dagster.yaml")
+    shutil.copy(settings.INSTANCE_YAML, folder / "dagster.yaml")
     if postgres_server is None:
         yield folder
         return

@@ -15,6 +15,8 @@ from pathlib import Path
 from croniter import croniter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The instance settings every setup shares (run queue, monitoring, retries).
+INSTANCE_YAML = PROJECT_ROOT / "deploy" / "dagster.yaml"
 # Used when the package runs without its project folder (installed from a wheel).
 EMBEDDED_INSTANCE_YAML = "telemetry:\n  enabled: false\n"
 
@@ -49,12 +51,12 @@ def database_url() -> str:
 def embedded_dagster_home() -> Path:
     """The Dagster instance home used when `DAGSTER_HOME` is unset (SQLite storage).
 
-    It gets the project's `dagster.yaml` (run queue limits, monitoring, retries), kept in step
+    It gets the project's `deploy/dagster.yaml` (run queue limits, monitoring, retries), kept in step
     with that file, so the embedded instance behaves like the configured one.
     """
     home = data_dir() / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
-    source = PROJECT_ROOT / "dagster.yaml"
+    source = INSTANCE_YAML
     text = source.read_text() if source.exists() else EMBEDDED_INSTANCE_YAML
     target = home / "dagster.yaml"
     if not target.exists() or target.read_text() != text:

@@ -35,7 +35,7 @@ SKIPPED = {
     "python -m bench.partition_sync": "benchmarks: minutes of both cores; `[--flag]` is optional",
     "orbit documents submit": "a synopsis (`[--json]`, ID_OR_SHA256) as much as commands",
     "export ORBIT_DATABASE_URL=postgresql://orbit@": "production: an `orbit` Postgres role and "
-    "databases, and `dagster dev` runs until stopped",
+    "databases, and `dg dev` runs until stopped",
     "export ORBIT_EXECUTOR=celery": "production: a Redis broker, and the worker runs until stopped",
 }
 

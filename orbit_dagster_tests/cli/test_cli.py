@@ -496,7 +496,9 @@ def test_dagster_home_is_the_one_instance_of_every_command(run_orbit, tmp_path):
     embedded = tmp_path / "data" / "dagster_home"
     shown = run_orbit("dagster-home")
     assert shown.returncode == 0 and shown.stdout.strip() == str(embedded)
-    assert (embedded / "dagster.yaml").read_text() == (PROJECT_ROOT / "dagster.yaml").read_text()
+    assert (embedded / "dagster.yaml").read_text() == (
+        PROJECT_ROOT / "deploy/dagster.yaml"
+    ).read_text()
     chosen = tmp_path / "elsewhere"
     chosen.mkdir()  # Dagster's rule: DAGSTER_HOME is a folder that exists
     assert run_orbit("dagster-home", extra_env={"DAGSTER_HOME": str(chosen)}).stdout.strip() == str(

@@ -21,7 +21,7 @@ ROOT = settings.PROJECT_ROOT
 
 
 def test_postgres_instance_config_is_the_default_plus_storage():
-    default = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    default = yaml.safe_load((ROOT / "deploy/dagster.yaml").read_text())
     production = yaml.safe_load((ROOT / "deploy/postgres/dagster.yaml").read_text())
     assert production.pop("storage") == {
         "postgres": {"postgres_url": {"env": "DAGSTER_POSTGRES_URL"}}

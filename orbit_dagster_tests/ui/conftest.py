@@ -129,7 +129,7 @@ def orbit_ui(tmp_path_factory) -> Iterator[OrbitUI]:
     home.mkdir()
     # The project's instance settings, without the first-visit newsletter dialog that would
     # cover every page (the instance's `nux` setting; telemetry is already off there).
-    instance_yaml = (settings.PROJECT_ROOT / "dagster.yaml").read_text()
+    instance_yaml = settings.INSTANCE_YAML.read_text()
     (home / "dagster.yaml").write_text(instance_yaml + "\nnux:\n  enabled: false\n")
     env = {
         **{k: v for k, v in os.environ.items() if k != "ORBIT_DATABASE_URL"},

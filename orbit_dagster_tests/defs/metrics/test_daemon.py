@@ -19,7 +19,7 @@ DEADLINE_SECONDS = 150
 def test_daemon_turns_a_new_metric_into_a_partition_with_points(tmp_path):
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(settings.INSTANCE_YAML, home / "dagster.yaml")
     payload = tmp_path / "series.json"
     payload.write_text(json.dumps([{"date": f"2026-10-0{d}", "value": d} for d in range(1, 6)]))
     env = {
