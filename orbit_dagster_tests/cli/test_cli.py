@@ -147,123 +147,27 @@ def test_failing_refresh_exits_non_zero_with_the_reason(run_orbit, tmp_path):
     assert outcome["error"].startswith("bad: soft-refresh failed at fetching-api-data: ")
 
 
+def add_args(*config: str, metric_id: str = "x", name: str = "X", template: str = "http-json"):
+    """`metrics add` with these `--config` pairs."""
+    pairs = [arg for pair in config for arg in ("--config", pair)]
+    return ["metrics", "add", "--id", metric_id, "--name", name, "--template", template, *pairs]
+
+
+URL = "url=https://example.com/x"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (
-            ["metrics", "add", "--id", "x", "--name", "X", "--template", "nope"],
-            "unknown template 'nope'",
-        ),
-        (["metrics", "add", "--id", "x", "--name", "X", "--template", "file"], "needs config path"),
-        (
-            [
-                "metrics",
-                "add",
-                "--id",
-                "x",
-                "--name",
-                "X",
-                "--template",
-                "file",
-                "--config",
-                "path",
-            ],
-            "expected KEY=VALUE",
-        ),
-        (
-            [
-                "metrics",
-                "add",
-                "--id",
-                "x",
-                "--name",
-                "X",
-                "--template",
-                "file",
-                "--config",
-                "path=p",
-                "--schedule",
-                "every day",
-            ],
-            "not a valid cron",
-        ),
-        (
-            [
-                "metrics",
-                "add",
-                "--id",
-                "x",
-                "--name",
-                "X",
-                "--template",
-                "http-json",
-                "--config",
-                "url=file:///etc/passwd",
-            ],
-            "absolute http(s) URL",
-        ),
-        (
-            [
-                "metrics",
-                "add",
-                "--id",
-                "../x",
-                "--name",
-                "X",
-                "--template",
-                "http-json",
-                "--config",
-                "url=https://example.com/x",
-            ],
-            "invalid metric id",
-        ),
-        (
-            [
-                "metrics",
-                "add",
-                "--id",
-                "x",
-                "--name",
-                " ",
-                "--template",
-                "http-json",
-                "--config",
-                "url=https://example.com/x",
-            ],
-            "a metric needs a name: say what it counts",
-        ),
-        (
-            [
-                "metrics",
-                "add",
-                "--id",
-                "x",
-                "--name",
-                "n" * 201,
-                "--template",
-                "http-json",
-                "--config",
-                "url=https://example.com/x",
-            ],
-            "a metric's name is at most 200 characters, got 201",
-        ),
-        (
-            [
-                "metrics",
-                "add",
-                "--id",
-                "x",
-                "--name",
-                "X",
-                "--template",
-                "http-json",
-                "--config",
-                "url=https://example.com/x",
-                "--config",
-                "url=https://example.com/y",
-            ],
-            "'url' is given twice",
-        ),
+        (add_args(template="nope"), "unknown template 'nope'"),
+        (add_args(template="file"), "needs config path"),
+        (add_args("path", template="file"), "expected KEY=VALUE"),
+        ([*add_args("path=p", template="file"), "--schedule", "every day"], "not a valid cron"),
+        (add_args("url=file:///etc/passwd"), "absolute http(s) URL"),
+        (add_args(URL, metric_id="../x"), "invalid metric id"),
+        (add_args(URL, name=" "), "a metric needs a name: say what it counts"),
+        (add_args(URL, name="n" * 201), "a metric's name is at most 200 characters, got 201"),
+        (add_args(URL, "url=https://example.com/y"), "'url' is given twice"),
         (["metrics", "show", "ghost"], "metric 'ghost' not found"),
         (["refresh", "ghost"], "metric 'ghost' not found"),
         (["refresh", "ghost", "--mode", "sideways"], "'sideways' is not one of"),
