@@ -32,4 +32,4 @@ lint:
 	$(VENV)/bin/basedpyright
 
 check-defs:
-	$(VENV)/bin/dg check defs
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/dg check defs

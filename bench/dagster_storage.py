@@ -29,8 +29,8 @@ def postgres_storage(url: sa.URL) -> dict[str, Any]:
 
 @contextmanager
 def dagster_home(folder: Path, postgres_server: str | None) -> Iterator[Path]:
-    """`folder` made a DAGSTER_HOME with the project's `deploy/dagster.yaml`, on SQLite or on a fresh
-    Postgres database of `postgres_server`; yields the folder."""
+    """`folder` made a DAGSTER_HOME with the project's `deploy/dagster.yaml`, on SQLite or on a
+    fresh Postgres database of `postgres_server`; yields the folder."""
     folder.mkdir()
     shutil.copy(settings.INSTANCE_YAML, folder / "dagster.yaml")
     if postgres_server is None:

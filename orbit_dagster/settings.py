@@ -51,8 +51,8 @@ def database_url() -> str:
 def embedded_dagster_home() -> Path:
     """The Dagster instance home used when `DAGSTER_HOME` is unset (SQLite storage).
 
-    It gets the project's `deploy/dagster.yaml` (run queue limits, monitoring, retries), kept in step
-    with that file, so the embedded instance behaves like the configured one.
+    It gets the project's `deploy/dagster.yaml` (run queue limits, monitoring, retries), kept in
+    step with that file, so the embedded instance behaves like the configured one.
     """
     home = data_dir() / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)

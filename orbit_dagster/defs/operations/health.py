@@ -23,8 +23,8 @@ SCHEDULE_INTERVAL = dt.timedelta(minutes=15)
     "p50/p95 duration; failed and interrupted runs, metrics with errors, stale metrics (as "
     "`orbit stats`). Reports each metric partition's `fresh` check where it changed. "
     "Also sweeps the step outputs failed runs kept for re-execution past their retention.",
-    # Dagster's freshness daemon (`freshness: enabled` in deploy/dagster.yaml) marks the health asset
-    # late when its schedule stops: then nothing reports metrics going stale either.
+    # Dagster's freshness daemon (`freshness: enabled` in deploy/dagster.yaml) marks the health
+    # asset late when its schedule stops: then nothing reports metrics going stale either.
     freshness_policy=dg.FreshnessPolicy.time_window(
         fail_window=2 * SCHEDULE_INTERVAL, warn_window=SCHEDULE_INTERVAL + dt.timedelta(minutes=5)
     ),
