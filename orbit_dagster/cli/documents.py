@@ -64,7 +64,7 @@ def submit(paths: tuple[str, ...], as_json: bool) -> None:
         for row in results:
             if row["status"] == "failed":
                 # The reason often starts with the path already: not twice on one line.
-                reason = str(row["error"]).removeprefix(f"{row['path']}: ")
+                reason = plain(row["error"]).removeprefix(f"{row['path']}: ")
                 click.echo(f"{row['path']}: failed: {reason} (run {row['run_id']})", err=True)
     if any(row["status"] == "failed" for row in results):
         sys.exit(ExitCode.FAILED)  # each failed file's one line is printed above

@@ -74,9 +74,9 @@ class OrbitFailure(click.ClickException):
         return int(self.code)
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(self.message, err=file is None, file=file)
+        click.echo(printable(self.message), err=file is None, file=file)
         if self.hint:
-            click.echo(f"hint: {self.hint}", err=file is None, file=file)
+            click.echo(f"hint: {printable(self.hint)}", err=file is None, file=file)
 
 
 def as_failure(error: BaseException) -> OrbitFailure | None:
@@ -100,21 +100,26 @@ def refresh_failure(
     try:
         progress = store.refresh_log.progress(metric_id, is_run_active=lambda _run: False)
     except StoreUnavailableError:
-        line = f"{metric_id}: {mode} failed: {_one_line(run_error)} (run {run_id})"
+        line = f"{metric_id}: {mode} failed: {printable(run_error)} (run {run_id})"
         return OrbitFailure(line, code=ExitCode.STORE_UNAVAILABLE, hint=STORE_HINT)
     failed = [row for row in progress.finished_steps if row.status == s.FAILED]
     if progress.run_id != run_id or not failed:
-        line = f"{metric_id}: {mode} failed: {_one_line(run_error)} (run {run_id})"
+        line = f"{metric_id}: {mode} failed: {printable(run_error)} (run {run_id})"
         return OrbitFailure(line, code=ExitCode.FAILED, hint=RUN_HINT.format(run_id=run_id))
     step = failed[0]
-    line = f"{metric_id}: {mode} failed at {step.step}: {_one_line(step.error)} (run {run_id})"
+    line = f"{metric_id}: {mode} failed at {step.step}: {printable(step.error)} (run {run_id})"
     hint = STEP_HINTS.get(step.step, RUN_HINT).format(run_id=run_id, metric_id=metric_id)
     return OrbitFailure(line, code=ExitCode.FAILED, hint=hint)
 
 
-def _one_line(reason: str | None) -> str:
-    """A reason on one line (a validation error may list its findings on several)."""
-    return " ".join((reason or "the run failed").split())
+def printable(text: str | None, *, absent: str = "the run failed") -> str:
+    """`text` as one line a terminal shows as it is: runs of whitespace (a validation error's
+    line breaks) as one space, any other control character (an escape sequence in an API's
+    error body, a metric name) spelled out as `\\x1b`, never sent to the terminal."""
+    if text is None:
+        return absent
+    one_line = " ".join(text.split())
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in one_line)
 
 
 class OrbitGroup(click.Group):

@@ -245,7 +245,7 @@ def metrics_show(metric_id: str, points: bool, as_json: bool) -> None:
     # The status word `metrics list` and `progress` use, then every field as text: absent
     # values as "-", objects as compact JSON, never Python reprs.
     status = status_and_when(metric, location.run_is_active(store))
-    error = f": {metric['last_error']}" if status.startswith("failed") else ""
+    error = f": {output.plain(metric['last_error'])}" if status.startswith("failed") else ""
     click.echo(f"status: {status}{error}")
     for key, value in metric.items():
         if key != "points":
@@ -253,7 +253,7 @@ def metrics_show(metric_id: str, points: bool, as_json: bool) -> None:
     failing = [c for c in checks if not c["passed"]]
     click.echo("checks: all passed" if not failing else "checks:")
     for check in failing:
-        click.echo(f"  {check['name']} ({check['severity']}): {check['description']}")
+        click.echo(f"  {check['name']} ({check['severity']}): {output.plain(check['description'])}")
     for point in metric.get("points", []):
         dims = f" {output.plain(point['dimensions'])}" if point["dimensions"] else ""
         click.echo(f"  {point['date']}  {point['value']:g}{dims}")
@@ -346,7 +346,7 @@ def progress(metric_id: str, organization: str | None, as_json: bool) -> None:
             [(BY_NAME[step.step].display_name, step.status, step.duration_ms) for step in steps],
         )
     if record.error:
-        click.echo(f"  error: {record.error}")
+        click.echo(f"  error: {output.plain(record.error)}")
 
 
 @cli.command("sync")

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from orbit_dagster import settings
-from orbit_dagster.cli.errors import ExitCode, OrbitFailure
+from orbit_dagster.cli.errors import ExitCode, OrbitFailure, printable
 from orbit_dagster.sources.redaction import REDACTED
 from orbit_dagster.sources.urls import secret_keys
 from orbit_dagster.store import Store
@@ -47,12 +47,12 @@ def verbose() -> bool:
 
 def plain(value: Any) -> str:
     """A value as a table cell or a `key: value` line shows it: "-" when absent, compact JSON
-    for objects and lists, the text itself otherwise."""
+    for objects and lists, otherwise the text on one line of printable characters."""
     if value is None:
         return "-"
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True, separators=(", ", ": "))
-    return str(value)
+    return printable(str(value))
 
 
 def echo_json(value: Any) -> None:

@@ -73,7 +73,7 @@ def runs_show(run_id: str, as_json: bool) -> None:
     click.echo(f"run {detail['run_id']}  {detail['job']}  {detail['status']}")
     for key in ("started", "seconds", "parent_run_id", "error"):
         if detail[key] is not None:
-            click.echo(utc_z(f"{key}: {detail[key]}"))
+            click.echo(utc_z(f"{key}: {output.plain(detail[key])}"))
     echo_table(
         ("step", "status", "seconds", "attempts"),
         [(s["step"], s["status"], s["seconds"], s["attempts"]) for s in detail["steps"]],
@@ -89,7 +89,7 @@ def runs_show(run_id: str, as_json: bool) -> None:
         if fetch and fetch["step"] == STEPS[0].name and fetch["detail"]:
             click.echo(f"request log of {fetch['step']}:")
             for line in fetch["detail"].splitlines():
-                click.echo(f"  {line}")
+                click.echo(f"  {output.plain(line)}")
 
 
 @runs.command("retry")

@@ -4,7 +4,7 @@ Dagster's run storage in `DAGSTER_HOME` and the Orbit store, as a table or JSON.
 import click
 
 from orbit_dagster.cli import location
-from orbit_dagster.cli.output import echo_json, echo_table, parse_window, store, utc_z
+from orbit_dagster.cli.output import echo_json, echo_table, parse_window, plain, store, utc_z
 
 
 @click.command("stats")
@@ -39,7 +39,9 @@ def stats(window: str, as_json: bool) -> None:
     )
     for run in figures["failed_runs"]:
         click.echo(
-            utc_z(f"failed: {run['started']} {run['job']} run {run['run_id']}: {run['error']}")
+            utc_z(
+                f"failed: {run['started']} {run['job']} run {run['run_id']}: {plain(run['error'])}"
+            )
         )
     click.echo(f"interrupted runs (process died, failed by Orbit): {figures['interrupted_runs']}")
     click.echo(f"metrics: {figures['metrics']}")

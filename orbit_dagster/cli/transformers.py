@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from orbit_dagster.cli.errors import ExitCode
-from orbit_dagster.cli.output import echo_json, echo_table, fail, parse_config, store
+from orbit_dagster.cli.output import echo_json, echo_table, fail, parse_config, plain, store
 from orbit_dagster.refresh.preview import preview_series
 from orbit_dagster.sources import SourceError
 from orbit_dagster.store import MetricNotFoundError
@@ -149,7 +149,7 @@ def preview(
             }
         )
         return
-    click.echo(result.generated.note)
+    click.echo(plain(result.generated.note))
     click.echo("")
     echo_table(
         ("#", "series", "config"),

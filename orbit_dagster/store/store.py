@@ -52,11 +52,14 @@ UPDATABLE = ("name", "description", "config", "schedule")
 
 def check_name(name: str) -> None:
     """A metric's name says what it counts (the transformer generator reads it): refused when
-    blank, or longer than its column (which SQLite would keep and Postgres refuse)."""
+    blank, longer than its column (which SQLite would keep and Postgres refuse), or holding a
+    line break, tab or other control character (a name is one line in every table and log)."""
     if not name.strip():
         raise StoreError("a metric needs a name: say what it counts, e.g. --name 'Signups per day'")
     if len(name) > t.NAME_LENGTH:
         raise StoreError(f"a metric's name is at most {t.NAME_LENGTH} characters, got {len(name)}")
+    if not name.isprintable():
+        raise StoreError(f"a metric's name is one line of printable characters, got {ascii(name)}")
 
 
 class Store:

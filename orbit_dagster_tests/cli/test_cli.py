@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -168,6 +169,8 @@ URL = "url=https://example.com/x"
         (add_args(URL, name=" "), "a metric needs a name: say what it counts"),
         (add_args(URL, name="n" * 201), "a metric's name is at most 200 characters, got 201"),
         (add_args(URL, "url=https://example.com/y"), "'url' is given twice"),
+        (add_args(URL, name="two\nlines"), "one line of printable characters, got 'two\\nlines'"),
+        (add_args(URL, name="red\x1b[31m"), "printable characters, got 'red\\x1b[31m'"),
         (["metrics", "show", "ghost"], "metric 'ghost' not found"),
         (["refresh", "ghost"], "metric 'ghost' not found"),
         (["refresh", "ghost", "--mode", "sideways"], "'sideways' is not one of"),
@@ -437,3 +440,26 @@ def test_a_relative_file_path_is_resolved_once_when_the_metric_is_added(
     moved = run_orbit("metrics", "update", "rel", "--config", f"path={project}")
     assert moved.returncode == 3
     assert moved.stderr == f"file source: {project} is not a file\n"
+
+
+def test_text_from_outside_never_breaks_a_line_or_reaches_the_terminal_raw(run_orbit, tmp_path):
+    # A last error quoting an API's error body: line breaks, a tab, an escape sequence.
+    payload = tmp_path / "s.json"
+    payload.write_text(json.dumps([{"date": "2026-10-01", "value": 1}]))
+    assert run_orbit(*add_args(f"path={payload}", template="file", metric_id="m")).returncode == 0
+    hostile = "HTTP 500:\n<h1>\x1b[2Jgone</h1>\r\n\tretry"
+    with sqlite3.connect(tmp_path / "data" / "orbit.sqlite3") as db:
+        db.execute(
+            "UPDATE metrics SET last_error = ?, last_error_at = ? WHERE id = 'm'",
+            (hostile, "2026-12-01 10:00:00"),
+        )
+    escaped = "HTTP 500: <h1>\\x1b[2Jgone</h1> retry"
+    listed = run_orbit("metrics", "list").stdout.splitlines()
+    assert len(listed) == 2 and listed[1].endswith(escaped)
+    shown = run_orbit("metrics", "show", "m").stdout
+    assert shown.splitlines()[0] == f"status: failed at 2026-12-01T10:00:00Z: {escaped}"
+    assert f"last_error: {escaped}\n" in shown
+    for output in (shown, "\n".join(listed)):
+        assert "\x1b" not in output and "\r" not in output and "\t" not in output
+    # JSON keeps the text as it is, escaped by JSON itself.
+    assert json.loads(run_orbit("metrics", "show", "m", "--json").stdout)["last_error"] == hostile
