@@ -97,27 +97,27 @@ def refresh_failure(
 ) -> OrbitFailure:
     """`ID: MODE failed at STEP: REASON (run RUN_ID)`: the step and reason from the metric's
     step log when the run's failed step is there, else Dagster's reason for the run."""
+    run_line = (
+        f"{metric_id}: {mode} failed: {printable(run_error or 'the run failed')} (run {run_id})"
+    )
     try:
         progress = store.refresh_log.progress(metric_id, is_run_active=lambda _run: False)
     except StoreUnavailableError:
-        line = f"{metric_id}: {mode} failed: {printable(run_error)} (run {run_id})"
-        return OrbitFailure(line, code=ExitCode.STORE_UNAVAILABLE, hint=STORE_HINT)
+        return OrbitFailure(run_line, code=ExitCode.STORE_UNAVAILABLE, hint=STORE_HINT)
     failed = [row for row in progress.finished_steps if row.status == s.FAILED]
     if progress.run_id != run_id or not failed:
-        line = f"{metric_id}: {mode} failed: {printable(run_error)} (run {run_id})"
-        return OrbitFailure(line, code=ExitCode.FAILED, hint=RUN_HINT.format(run_id=run_id))
+        return OrbitFailure(run_line, code=ExitCode.FAILED, hint=RUN_HINT.format(run_id=run_id))
     step = failed[0]
-    line = f"{metric_id}: {mode} failed at {step.step}: {printable(step.error)} (run {run_id})"
+    reason = printable(step.error or "the step failed")
+    line = f"{metric_id}: {mode} failed at {step.step}: {reason} (run {run_id})"
     hint = STEP_HINTS.get(step.step, RUN_HINT).format(run_id=run_id, metric_id=metric_id)
     return OrbitFailure(line, code=ExitCode.FAILED, hint=hint)
 
 
-def printable(text: str | None, *, absent: str = "the run failed") -> str:
+def printable(text: str) -> str:
     """`text` as one line a terminal shows as it is: runs of whitespace (a validation error's
     line breaks) as one space, any other control character (an escape sequence in an API's
     error body, a metric name) spelled out as `\\x1b`, never sent to the terminal."""
-    if text is None:
-        return absent
     one_line = " ".join(text.split())
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in one_line)
 
