@@ -346,7 +346,7 @@ def progress(metric_id: str, organization: str | None, as_json: bool) -> None:
             [(BY_NAME[step.step].display_name, step.status, step.duration_ms) for step in steps],
         )
     if record.error:
-        click.echo(f"  error: {output.plain(record.error)}")
+        click.echo(f"error: {output.plain(record.error)}")
 
 
 @cli.command("sync")
