@@ -51,7 +51,9 @@ def plain(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True, separators=(", ", ": "))
+        # Letters as themselves (`café`, not `caf\u00e9`); what JSON leaves raw and a terminal
+        # would act on (a right-to-left override) is spelled out by printable().
+        value = json.dumps(value, sort_keys=True, separators=(", ", ": "), ensure_ascii=False)
     return printable(str(value))
 
 

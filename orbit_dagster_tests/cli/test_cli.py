@@ -448,10 +448,11 @@ def test_text_from_outside_never_breaks_a_line_or_reaches_the_terminal_raw(run_o
     payload.write_text(json.dumps([{"date": "2026-10-01", "value": 1}]))
     assert run_orbit(*add_args(f"path={payload}", template="file", metric_id="m")).returncode == 0
     hostile = "HTTP 500:\n<h1>\x1b[2Jgone</h1>\r\n\tretry"
+    config = {"path": str(payload), "label": "Café \u202egnp.exe"}  # an RTL override
     with sqlite3.connect(tmp_path / "data" / "orbit.sqlite3") as db:
         db.execute(
-            "UPDATE metrics SET last_error = ?, last_error_at = ? WHERE id = 'm'",
-            (hostile, "2026-12-01 10:00:00"),
+            "UPDATE metrics SET last_error = ?, last_error_at = ?, config = ? WHERE id = 'm'",
+            (hostile, "2026-12-01 10:00:00", json.dumps(config)),
         )
     escaped = "HTTP 500: <h1>\\x1b[2Jgone</h1> retry"
     listed = run_orbit("metrics", "list").stdout.splitlines()
@@ -459,6 +460,7 @@ def test_text_from_outside_never_breaks_a_line_or_reaches_the_terminal_raw(run_o
     shown = run_orbit("metrics", "show", "m").stdout
     assert shown.splitlines()[0] == f"status: failed at 2026-12-01T10:00:00Z: {escaped}"
     assert f"last_error: {escaped}\n" in shown
+    assert '"label": "Café \\u202egnp.exe"' in shown  # letters as they are, the override spelled
     for output in (shown, "\n".join(listed)):
         assert "\x1b" not in output and "\r" not in output and "\t" not in output
     # JSON keeps the text as it is, escaped by JSON itself.
