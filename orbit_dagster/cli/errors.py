@@ -62,21 +62,22 @@ RUN_HINT = "`orbit runs show {run_id}` lists the run's steps and their errors"
 
 
 class OrbitFailure(click.ClickException):
-    """An expected failure: `line` is printed as it is, then `hint: ...` when there is one."""
+    """An expected failure: `line`, then `hint: ...` when there is one, each kept as one
+    printable line (`printable`) from the start, so the terminal and `--json` show the same."""
 
     def __init__(self, line: str, *, code: ExitCode = ExitCode.REFUSED, hint: str | None = None):
-        super().__init__(line)
+        super().__init__(printable(line))
         self.code = code
-        self.hint = hint
+        self.hint = printable(hint) if hint else None
 
     @property
     def exit_code(self) -> int:  # click exits with this (a class attribute in ClickException)
         return int(self.code)
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(printable(self.message), err=file is None, file=file)
+        click.echo(self.message, err=file is None, file=file)
         if self.hint:
-            click.echo(f"hint: {printable(self.hint)}", err=file is None, file=file)
+            click.echo(f"hint: {self.hint}", err=file is None, file=file)
 
 
 def as_failure(error: BaseException) -> OrbitFailure | None:
@@ -97,9 +98,7 @@ def refresh_failure(
 ) -> OrbitFailure:
     """`ID: MODE failed at STEP: REASON (run RUN_ID)`: the step and reason from the metric's
     step log when the run's failed step is there, else Dagster's reason for the run."""
-    run_line = (
-        f"{metric_id}: {mode} failed: {printable(run_error or 'the run failed')} (run {run_id})"
-    )
+    run_line = f"{metric_id}: {mode} failed: {run_error or 'the run failed'} (run {run_id})"
     try:
         progress = store.refresh_log.progress(metric_id, is_run_active=lambda _run: False)
     except StoreUnavailableError:
@@ -108,7 +107,7 @@ def refresh_failure(
     if progress.run_id != run_id or not failed:
         return OrbitFailure(run_line, code=ExitCode.FAILED, hint=RUN_HINT.format(run_id=run_id))
     step = failed[0]
-    reason = printable(step.error or "the step failed")
+    reason = step.error or "the step failed"
     line = f"{metric_id}: {mode} failed at {step.step}: {reason} (run {run_id})"
     hint = STEP_HINTS.get(step.step, RUN_HINT).format(run_id=run_id, metric_id=metric_id)
     return OrbitFailure(line, code=ExitCode.FAILED, hint=hint)
